@@ -1,0 +1,24 @@
+# Two commands for a fresh machine with only Python (see README):
+#   make demo   set up, then run the batches of the bundled sample inbox
+#   make test   set up, then run the tests
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: demo test bench sample clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/reconcile demo --inbox /tmp/reconcile-demo-inbox --providers 6 --clients 60
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) outbox/20* build *.egg-info

@@ -1,0 +1,162 @@
+"""The data that passes between the stages, declared in one place.
+
+    intake  -> Submission            (a file of the batch, with its hash)
+    invoice -> Invoice               (validated frames + cell findings)
+    registers -> Registers           (validated decision and provider frames)
+    crosscheck + amounts -> InvoiceResult
+    batch   -> BatchResult           (flattens into findings.csv, approval.csv, manifest)
+
+Frames use the normalised column names of the `schemas` models. Money is
+integer cents (`*_cents`), hours are integer hundredths of an hour (`*_h100`),
+`row` is the spreadsheet row number the provider sees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from reconcile.findings import Finding
+
+ITEMS = ("fee", "meals", "meal_comp", "travel")  # the claim's items, in this order
+STATUSES = ("approved", "partly_approved", "held", "rejected", "duplicate")
+
+# Läsnäolo day cells that claim attendance, one row each (`Invoice.days`).
+DAY_COLUMNS = {
+    "row": pl.Int64,  # spreadsheet row on Läsnäolo
+    "decision_id": pl.Utf8,
+    "hetu": pl.Utf8,
+    "day": pl.Int64,  # the header's day number (1..31), null when the header is not a day
+    "date": pl.Date,  # null when the column is not a day of the billed month (R222)
+    "cell": pl.Utf8,  # e.g. "K7"
+    "code": pl.Utf8,  # "X" (planned hours), "H" (hours given), "?" (not a contract code: V105)
+    "hours_h100": pl.Int64,  # hours typed in the cell, null for X and ?
+    "raw": pl.Utf8,  # the cell's text as typed, for messages
+}
+
+
+@dataclass
+class Submission:
+    """One regular file of a batch folder."""
+
+    path: Path
+    source_file: str  # the file's name as received, without folders
+    sha256: str
+    size: int
+
+
+@dataclass
+class InvoiceHeader:
+    provider_id: str | None = None
+    provider_name: str | None = None
+    invoice_no: str | None = None
+    billing_month: dt.date | None = None  # first day of the billed month
+    invoice_date: dt.date | None = None
+    total_cents: int | None = None
+    cells: dict[str, str] = field(default_factory=dict)  # field -> "B4" on the Lasku sheet
+
+
+@dataclass
+class Invoice:
+    """A provider workbook as read: frames, where its columns are, and findings F001-F005, V1xx.
+
+    `fatal` is true when a file-level finding rejects the whole workbook; the
+    frames may then be empty or partial (kept for the claimed amount).
+    """
+
+    submission: Submission
+    header: InvoiceHeader = field(default_factory=InvoiceHeader)
+    clients: pl.DataFrame | None = None  # schemas.invoice.Clients + `rejected` (Utf8: V rule code rejecting the row, else null)
+    attendance: pl.DataFrame | None = None  # one row per Läsnäolo row: row, decision_id, hetu, rejected
+    days: pl.DataFrame | None = None  # DAY_COLUMNS, cells claiming attendance on Läsnäolo rows
+    guidance: pl.DataFrame | None = None  # schemas.invoice.GuidanceLog, or None without an Ohjaus sheet
+    sheet_names: dict[str, str] = field(default_factory=dict)  # kind -> actual sheet name
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> field -> column letter
+    header_rows: dict[str, int] = field(default_factory=dict)  # kind -> spreadsheet row of the header
+    findings: list[Finding] = field(default_factory=list)
+    fatal: bool = False
+
+    @property
+    def source_file(self) -> str:
+        return self.submission.source_file
+
+
+@dataclass
+class Registers:
+    decisions: pl.DataFrame  # schemas.registers.Decisions
+    providers: pl.DataFrame  # schemas.registers.Providers
+    sources: dict[str, Submission] = field(default_factory=dict)  # "decisions"/"providers" -> file
+
+
+@dataclass
+class Money:
+    claimed: int = 0
+    approved: int = 0
+    held: int = 0
+    rejected: int = 0
+
+    def __add__(self, other: "Money") -> "Money":
+        return Money(
+            self.claimed + other.claimed,
+            self.approved + other.approved,
+            self.held + other.held,
+            self.rejected + other.rejected,
+        )
+
+    def balanced(self) -> bool:
+        return self.approved + self.held + self.rejected == self.claimed
+
+
+@dataclass
+class InvoiceResult:
+    """What the batch decided about one submission."""
+
+    invoice: Invoice
+    provider_id: str | None
+    invoice_no: str | None
+    billing_month: dt.date | None
+    lang: str = "fi"  # the provider's report language
+    status: str = "rejected"
+    items: dict[str, Money] = field(default_factory=lambda: {i: Money() for i in ITEMS})
+    # One row per Asiakkaat row: row, decision_id, and for each item i:
+    # {i}_claimed, {i}_approved, {i}_held, {i}_rejected (cents); status
+    # ("approved", "adjusted", "held", "rejected"); days_paid, days_held.
+    rows: pl.DataFrame | None = None
+    # One row per day cell claiming attendance: decision_id, hetu, date, cell,
+    # outcome ("paid", "held", "rejected"), rule (the deciding code or null).
+    day_outcomes: pl.DataFrame | None = None
+    findings: list[Finding] = field(default_factory=list)  # all of this submission's findings
+
+    @property
+    def source_file(self) -> str:
+        return self.invoice.source_file
+
+    @property
+    def total(self) -> Money:
+        out = Money()
+        for m in self.items.values():
+            out = out + m
+        return out
+
+
+@dataclass
+class BatchResult:
+    batch: str  # "YYYY-MM"
+    run_id: str
+    started: dt.datetime
+    finished: dt.datetime | None
+    invoices: list[InvoiceResult]
+    register_findings: list[Finding]  # R224: to findings.csv and compliance.xlsx only
+    registers: Registers
+    ignored: list[str] = field(default_factory=list)  # lock files left by Excel / LibreOffice
+    inputs: dict[str, str] = field(default_factory=dict)  # input path (relative to inbox) -> sha256
+
+    @property
+    def findings(self) -> list[Finding]:
+        out = list(self.register_findings)
+        for inv in self.invoices:
+            out.extend(inv.findings)
+        return out
