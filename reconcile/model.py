@@ -92,6 +92,36 @@ class Registers:
 
 
 @dataclass
+class History:
+    """What the ledger knows from *earlier* batches (never the batch being run).
+
+    paid_days: hetu, date, decision_id, provider_id, invoice_no, batch, signed_off (bool)
+        days recorded as paid (approved); R217 and the R205 week count.
+    held_days: the same columns, days recorded as held.
+    invoices: provider_id, invoice_no, batch, billing_month, status, signed_off
+        invoices processed (not rejected by an F rule other than F007); F007.
+    assessments: decision_id, kind ("kykyviisari" / "vat"), date; R219.
+    """
+
+    paid_days: pl.DataFrame
+    held_days: pl.DataFrame
+    invoices: pl.DataFrame
+    assessments: pl.DataFrame
+
+    @classmethod
+    def empty(cls) -> "History":
+        days = {"hetu": pl.Utf8, "date": pl.Date, "decision_id": pl.Utf8, "provider_id": pl.Utf8,
+                "invoice_no": pl.Utf8, "batch": pl.Utf8, "signed_off": pl.Boolean}
+        return cls(
+            paid_days=pl.DataFrame(schema=days),
+            held_days=pl.DataFrame(schema=days),
+            invoices=pl.DataFrame(schema={"provider_id": pl.Utf8, "invoice_no": pl.Utf8, "batch": pl.Utf8,
+                                          "billing_month": pl.Date, "status": pl.Utf8, "signed_off": pl.Boolean}),
+            assessments=pl.DataFrame(schema={"decision_id": pl.Utf8, "kind": pl.Utf8, "date": pl.Date}),
+        )
+
+
+@dataclass
 class Money:
     claimed: int = 0
     approved: int = 0
