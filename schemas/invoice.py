@@ -6,6 +6,7 @@ import polars as pl
 import pandera.polars as pa
 from pandera.polars import Field
 
+from schemas.checks import element_check, valid_hetu
 from schemas.spec import col
 
 DAY_CODES = ("x", "s", "p", "l")  # present / sick / absent without notice / on leave
@@ -48,6 +49,10 @@ class Clients(pa.DataFrameModel):
     total_cents: pl.Int64 = Field(nullable=True, metadata=col("Yhteensä €", "Totalt €", "Total", "euros"))
     notes: pl.Utf8 = Field(nullable=True, metadata=col("Lisätiedot", "Tilläggsuppgifter", "Notes", "text"))
 
+    @pa.check("hetu", name="V104")
+    def _hetu_valid(cls, data) -> pl.LazyFrame:
+        return element_check(data, valid_hetu)
+
     class Config:
         strict = False
 
@@ -58,6 +63,10 @@ class AttendanceKeys(pa.DataFrameModel):
     row: pl.Int64 = Field(ge=1)
     decision_id: pl.Utf8 = Field(nullable=True, metadata=col("Päätösnumero", "Beslutsnummer", "Decision id", "text", required=True, needed=True, key=True))
     hetu: pl.Utf8 = Field(nullable=True, metadata=col("Henkilötunnus", "Personbeteckning", "Personal id", "hetu"))
+
+    @pa.check("hetu", name="V104")
+    def _hetu_valid(cls, data) -> pl.LazyFrame:
+        return element_check(data, valid_hetu)
 
     class Config:
         strict = False
@@ -73,6 +82,10 @@ class GuidanceLog(pa.DataFrameModel):
     hours_h100: pl.Int64 = Field(nullable=True, ge=0, le=2400, metadata=col("Kesto h", "Längd h", "Duration h", "hours"))
     type: pl.Utf8 = Field(nullable=True, metadata=col("Tyyppi", "Typ", "Type", "code", codes=GUIDANCE_TYPES + tuple(GUIDANCE_TYPE_ALIASES)))
     instructor: pl.Utf8 = Field(nullable=True, metadata=col("Ohjaaja", "Handledare", "Instructor", "text"))
+
+    @pa.check("hetu", name="V104")
+    def _hetu_valid(cls, data) -> pl.LazyFrame:
+        return element_check(data, valid_hetu)
 
     class Config:
         strict = False

@@ -6,6 +6,7 @@ import polars as pl
 import pandera.polars as pa
 from pandera.polars import Field
 
+from schemas.checks import element_check, valid_hetu, valid_ytunnus
 from schemas.spec import col
 
 MEALS = ("tuottaja", "korvaus", "ei")
@@ -37,6 +38,18 @@ class Decisions(pa.DataFrameModel):
     caseworker: pl.Utf8 = Field(nullable=True, metadata=col("Omatyöntekijä", "Egen arbetstagare", "Caseworker", "text"))
     next_step: pl.Utf8 = Field(nullable=True, metadata=col("Jatkopolku", "Fortsatt väg", "Next step", "code", codes=NEXT_STEPS))
 
+    @pa.check("hetu", name="V104")
+    def _hetu_valid(cls, data) -> pl.LazyFrame:
+        return element_check(data, valid_hetu)
+
+    @pa.check("provider_id", name="ytunnus")
+    def _ytunnus_valid(cls, data) -> pl.LazyFrame:
+        return element_check(data, valid_ytunnus)
+
+    @pa.dataframe_check(name="end_after_start")
+    def _end_after_start(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("end") >= pl.col("start"))
+
     class Config:
         strict = False
 
@@ -52,6 +65,10 @@ class Providers(pa.DataFrameModel):
     own_unit: pl.Boolean = Field(metadata=col("Oma yksikkö", "Egen enhet", "Own unit", "code", codes=YES_NO))
     email: pl.Utf8 = Field(nullable=True, metadata=col("Sähköposti", "E-post", "Email", "text"))
     lang: pl.Utf8 = Field(isin=list(LANGS), metadata=col("Kieli", "Språk", "Language", "code", codes=LANGS))
+
+    @pa.check("provider_id", name="ytunnus")
+    def _ytunnus_valid(cls, data) -> pl.LazyFrame:
+        return element_check(data, valid_ytunnus)
 
     class Config:
         strict = False

@@ -1,0 +1,281 @@
+"""Stage 1b of reading: one cell's raw value into what a Finnish person meant.
+
+`sheets` hands over raw values (str, int, float, bool, datetime, or a
+`CellError` for an error value); the functions here turn one of them into
+text, a code, a henkilötunnus, a Y-tunnus, a date, a billing month, integer
+cents, integer hundredths of an hour or a whole number. Empty input gives
+None. A value that cannot be read raises `Unreadable` carrying the rule code
+(V101 cannot be read, V104 bad henkilötunnus, V107 error value) and the
+expected type; `invoice` and `registers` turn it into a finding at its cell.
+
+Decisions where the contract is silent:
+- money: more than two decimals in euros is V101, never rounded; a real
+  number is first taken at Excel's 15 significant digits, so a cached formula
+  result like 0.30000000000000004 reads as 0.30;
+- hours: more than two decimals are cut down (4,333 h -> 4.33 h), never
+  rounded up, so a day never reaches the 4-hour minimum by rounding;
+- thousands separators are spaces only (normal, no-break, thin, narrow
+  no-break, figure space); text with both `.` and `,` is V101;
+- a text cell spelling an error value (`#REF!`) is read as that error value;
+- non-breaking spaces inside text become ordinary spaces (a name keeps its
+  word break); zero-width characters are removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from stdnum.exceptions import ValidationError
+from stdnum.fi import hetu as _hetu
+from stdnum.fi import ytunnus as _ytunnus
+
+ERROR_VALUES = frozenset(("#REF!", "#N/A", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!",
+                          "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!"))
+ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u2009\u202f\u2002\u2003\u2004\u2005\u2006\u2008\u200a"), " ")
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 (Excel's 1900 leap-year bug included)
+MAX_SERIAL = 2958465  # 9999-12-31
+
+_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)")
+_DMY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})\.?")
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T][\d:.]*)?")
+_MONTH = re.compile(r"(?:(\d{4})-(\d{1,2})|(\d{1,2})[/.](\d{4}))")
+
+
+@dataclass(frozen=True, slots=True)
+class CellError:
+    """An error value in a cell (`#REF!`), as opposed to text."""
+
+    code: str
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Unreadable(Exception):
+    """A value that cannot be read as its kind: `rule` is V101, V104 or V107."""
+
+    def __init__(self, rule: str, expected: str, found: Any):
+        super().__init__(f"{rule}: expected {expected}, found {found!r}")
+        self.rule = rule
+        self.expected = expected
+        self.found = shown(found)
+
+
+def shown(raw: Any) -> str:
+    """A raw value as the person would recognise it, for `found` in a finding."""
+    if raw is None:
+        return ""
+    if isinstance(raw, dt.datetime):
+        return raw.date().isoformat() if raw.time() == dt.time() else raw.isoformat(sep=" ")
+    if isinstance(raw, dt.date):
+        return raw.isoformat()
+    if isinstance(raw, float):
+        return format(raw, ".15g")
+    return str(raw)
+
+
+def clean(s: str) -> str:
+    """Zero-width characters removed, unusual spaces made ordinary, trimmed."""
+    return s.translate(ZERO_WIDTH).translate(SPACES).strip()
+
+
+def _error(raw: Any) -> CellError | None:
+    if isinstance(raw, CellError):
+        return raw
+    if isinstance(raw, str):
+        s = clean(raw).upper()
+        if s in ERROR_VALUES:
+            return CellError(s)
+    return None
+
+
+def is_empty(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and clean(raw) == "")
+
+
+def _check_error(raw: Any, expected: str) -> None:
+    if _error(raw) is not None:
+        raise Unreadable("V107", expected, raw)
+
+
+def text(raw: Any) -> str | None:
+    """Text as typed; a number becomes its shortest form (`1001`, not `1001.0`)."""
+    _check_error(raw, "text")
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        return "TRUE" if raw else "FALSE"
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    s = clean(shown(raw))
+    s = re.sub(r" {2,}", " ", s)
+    return s or None
+
+
+def code(raw: Any) -> str | None:
+    """A code (`X`, `tuottaja`, `kyllä`): trimmed and case-folded."""
+    s = text(raw)
+    return s.casefold() if s is not None else None
+
+
+def decimal(raw: Any, expected: str = "number") -> Decimal | None:
+    """A number as typed: real, or text with decimal comma or point and space thousands."""
+    _check_error(raw, expected)
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or isinstance(raw, (dt.date, dt.time, dt.timedelta)):
+        raise Unreadable("V101", expected, raw)
+    if isinstance(raw, int):
+        return Decimal(raw)
+    if isinstance(raw, float):
+        if raw != raw or raw in (float("inf"), float("-inf")):
+            raise Unreadable("V101", expected, raw)
+        return Decimal(format(raw, ".15g"))
+    s = clean(str(raw)).replace("\u2212", "-").replace("€", "")
+    s = re.sub(r"(?i)\beur\b", "", s)
+    s = s.replace(" ", "")
+    if not s:
+        return None
+    if not _NUMBER.fullmatch(s) or ("," in s and "." in s):
+        raise Unreadable("V101", expected, raw)
+    return Decimal(s.replace(",", "."))  # the pattern admits only what Decimal reads
+
+
+def cents(raw: Any) -> int | None:
+    """Euros to integer cents; more than two decimals is V101 (money is never rounded)."""
+    d = decimal(raw, "euros with at most two decimals")
+    if d is None:
+        return None
+    c = d * 100
+    if c != c.to_integral_value():
+        raise Unreadable("V101", "euros with at most two decimals", raw)
+    return int(c)
+
+
+def hundredths(raw: Any) -> int | None:
+    """Hours to integer hundredths of an hour, further decimals cut off (never rounded up)."""
+    d = decimal(raw, "hours")
+    if d is None:
+        return None
+    return int((d * 100).quantize(Decimal(1), rounding=ROUND_DOWN))
+
+
+def whole(raw: Any) -> int | None:
+    """A whole number: `3` and `3,0` are 3, `3,5` is V101."""
+    d = decimal(raw, "whole number")
+    if d is None:
+        return None
+    if d != d.to_integral_value():
+        raise Unreadable("V101", "whole number", raw)
+    return int(d)
+
+
+def _make_date(y: int, m: int, d: int, raw: Any, expected: str) -> dt.date:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        raise Unreadable("V101", expected, raw) from None
+
+
+def _serial(raw: Any, expected: str) -> dt.date:
+    d = decimal(raw, expected)
+    if d is None or not 1 <= d <= MAX_SERIAL:
+        raise Unreadable("V101", expected, raw)
+    return EXCEL_EPOCH + dt.timedelta(days=int(d))  # a fraction is the time of day: ignored
+
+
+def date(raw: Any) -> dt.date | None:
+    """A real date (time of day ignored), an Excel serial number, or text d.m.yyyy / yyyy-mm-dd."""
+    expected = "date (d.m.yyyy)"
+    _check_error(raw, expected)
+    if is_empty(raw):
+        return None
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return _serial(raw, expected)
+    if isinstance(raw, str):
+        s = clean(raw).replace(" ", "")
+        if m := _DMY.fullmatch(s):
+            return _make_date(int(m[3]), int(m[2]), int(m[1]), raw, expected)
+        if m := _ISO.fullmatch(clean(raw)):
+            return _make_date(int(m[1]), int(m[2]), int(m[3]), raw, expected)
+    raise Unreadable("V101", expected, raw)
+
+
+def month(raw: Any) -> dt.date | None:
+    """A billing month: `2026-11`, `11/2026`, `11.2026` or any date inside it -> its first day."""
+    expected = "billing month (yyyy-mm)"
+    _check_error(raw, expected)
+    if is_empty(raw):
+        return None
+    if isinstance(raw, float) and 1 <= raw < 13 and not raw.is_integer():
+        raw = format(raw, ".15g")  # 11.2026 typed into a number cell
+    if isinstance(raw, str):
+        s = clean(raw).replace(" ", "")
+        if m := _MONTH.fullmatch(s):
+            y, mo = (int(m[1]), int(m[2])) if m[1] else (int(m[4]), int(m[3]))
+            return _make_date(y, mo, 1, raw, expected)
+    try:
+        d = date(raw)
+    except Unreadable:
+        raise Unreadable("V101", expected, raw) from None
+    return d.replace(day=1) if d else None
+
+
+def hetu(raw: Any) -> str | None:
+    """A henkilötunnus, upper-case and compact; V104 when its format or check character fails.
+
+    Temporary numbers (900-999) and every century sign of 2023 are valid.
+    """
+    s = text(raw)
+    if s is None:
+        return None
+    value = normal_hetu(s)
+    if not valid_hetu(value):
+        raise Unreadable("V104", "henkilötunnus", raw)
+    return value
+
+
+def normal_hetu(s: str) -> str:
+    return _hetu.compact(clean(s).replace(" ", ""))
+
+
+def valid_hetu(s: str) -> bool:
+    return _hetu.is_valid(s, allow_temporary=True)
+
+
+def ytunnus(raw: Any) -> str | None:
+    """A Y-tunnus normalised as `1234567-8`; V101 when its format or check digit fails."""
+    s = text(raw)
+    if s is None:
+        return None
+    try:
+        return _ytunnus.format(_ytunnus.validate(clean(s).replace(" ", "")))
+    except ValidationError:
+        raise Unreadable("V101", "Y-tunnus (1234567-8)", raw) from None
+
+
+READERS = {
+    "text": text,
+    "code": code,
+    "hetu": hetu,
+    "ytunnus": ytunnus,
+    "date": date,
+    "month": month,
+    "int": whole,
+    "euros": cents,
+    "hours": hundredths,
+}
+
+
+def read(kind: str, raw: Any) -> Any:
+    """Read a raw value as one of the kinds of `schemas.spec.KINDS`."""
+    return READERS[kind](raw)

@@ -1,0 +1,435 @@
+"""Intake, the first stage: which files a batch holds, and whether each is safe to open.
+
+    list_batch   the submissions of a batch folder, and the lock files it ignores
+    submission   one file with its sha256, read as a stream
+    inspect      F001 (not a readable .xlsx) or F002 (unsafe or too big), or None
+
+`inspect` runs before anything parses a workbook as a whole, on every file
+of a batch, so it decides by content (never by the file's name) in bounded
+time and memory: it reads the zip directory, then streams every part
+through zlib in chunks and every XML part through expat, counting real
+bytes, element depth and worksheet rows as it goes, and stops at the first
+reason to refuse. No part is ever held in memory whole. The file is only
+ever opened for reading.
+
+A finding's `params` carry `kind` (a stable word for the reason, listed in
+`KINDS`), `reason` (an English sentence naming the figures, also in
+`found`), and the figures themselves (`size_mib`, `limit_mib`, `part`, ...),
+so the message templates can say what was wrong in any language.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+import struct
+import zipfile
+from pathlib import Path
+from typing import Any
+from xml.parsers import expat
+
+from reconcile.config import Limits
+from reconcile.findings import Finding, Location
+from reconcile.model import Submission
+
+MIB = 1024 * 1024
+CHUNK = 256 * 1024
+# Parts smaller than this are not judged by their compression ratio: a short
+# run of repeated text (a long cell of one letter) compresses far beyond any
+# bomb threshold and is harmless. Apache POI allows the same grace.
+RATIO_GRACE_BYTES = 1 * MIB
+
+# Every `params["kind"]` a finding of intake can carry, by rule (the message
+# templates may word each one; a test checks both ways that each is emitted).
+KINDS = {
+    "F001": (
+        "unreadable", "empty", "xls", "encrypted", "ods", "html", "xml", "text", "binary",
+        "corrupt_zip", "encrypted_zip", "compression", "no_content_types", "no_workbook",
+        "invalid_utf8", "bad_xml",
+    ),
+    "F002": (
+        "file_size", "uncompressed_size", "compression_ratio", "parts", "duplicate_part",
+        "macros", "doctype", "depth", "rows",
+    ),
+}
+
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE compound file: .xls, .doc, encrypted OOXML
+ZIP_MAGIC = b"PK\x03\x04"
+EMPTY_ZIP_MAGIC = b"PK\x05\x06"  # the end-of-central-directory record; alone, an empty archive
+ZIP64_LOCATOR = b"PK\x06\x07"
+EOCD_SEARCH = 22 + 65535 + 20  # the end record, its longest comment, and the zip64 locator before it
+ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")  # a stream name in the CFB directory
+ODF_MIMETYPE = b"application/vnd.oasis.opendocument"
+CONTENT_TYPES = "[Content_Types].xml"
+WORKBOOK = "xl/workbook.xml"
+WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+MACRO_TYPES = ("macroenabled", "vbaproject", "vbadata", "ms-excel.intl.macrosheet", "ms-excel.macrosheet")
+XML_EXTENSIONS = (".xml", ".rels")
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+class _Refused(Exception):
+    """Raised inside the scan at the first reason to refuse the file."""
+
+    def __init__(self, rule: str, kind: str, reason: str, **figures: Any):
+        super().__init__(reason)
+        self.rule = rule
+        self.kind = kind
+        self.reason = reason
+        self.figures = figures
+
+
+def is_lock_file(name: str) -> bool:
+    """Excel's `~$name.xlsx` and LibreOffice's `.~lock.name.xlsx#`."""
+    return name.startswith("~$") or (name.startswith(".~lock.") and name.endswith("#"))
+
+
+def list_batch(batch_dir: Path) -> tuple[list[Submission], list[str]]:
+    """Every regular file of the folder (dot-files included), sorted by name; and the lock files ignored.
+
+    Sub-folders, fifos, sockets and devices are not submissions. A symbolic
+    link to a regular file is read as that file.
+    """
+    submissions: list[Submission] = []
+    ignored: list[str] = []
+    with os.scandir(batch_dir) as entries:
+        names = sorted(e.name for e in entries if e.is_file())
+    for name in names:
+        if is_lock_file(name):
+            ignored.append(name)
+        else:
+            submissions.append(submission(Path(batch_dir) / name))
+    return submissions, ignored
+
+
+def submission(path: Path) -> Submission:
+    """The file with its sha256 and size, read as a stream."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as f:
+        while chunk := f.read(MIB):
+            digest.update(chunk)
+            size += len(chunk)
+    return Submission(path=path, source_file=path.name, sha256=digest.hexdigest(), size=size)
+
+
+def inspect(sub: Submission, limits: Limits) -> Finding | None:
+    """F001 or F002 when the file must not be opened as a workbook; None when it is safe to open."""
+    try:
+        _check(sub.path, limits)
+    except _Refused as r:
+        params = {"kind": r.kind, "reason": r.reason, **r.figures}
+        return Finding(r.rule, Location(source_file=sub.source_file), params=params, found=r.reason)
+    except OSError as e:
+        reason = f"the file cannot be read ({e.strerror or type(e).__name__})"
+        return Finding("F001", Location(source_file=sub.source_file), params={"kind": "unreadable", "reason": reason}, found=reason)
+    except Exception as e:  # zipfile and zlib raise many kinds on damaged input (struct.error, ValueError, ...)
+        reason = f"the zip archive is truncated or corrupt ({type(e).__name__}: {e})"
+        return Finding("F001", Location(source_file=sub.source_file), params={"kind": "corrupt_zip", "reason": reason}, found=reason)
+    return None
+
+
+def _check(path: Path, limits: Limits) -> None:
+    size = path.stat().st_size
+    if size == 0:
+        raise _Refused("F001", "empty", "the file is empty (0 bytes)")
+    with path.open("rb") as f:
+        head = f.read(512)
+    if not head.startswith(ZIP_MAGIC):
+        _not_a_zip(path, head, limits)
+    limit = limits.max_uncompressed_mib * MIB
+    if size > limit:
+        raise _Refused(
+            "F002", "file_size",
+            f"the file is {_mib(size)} MiB; the limit is {limits.max_uncompressed_mib} MiB",
+            size_mib=_mib(size), limit_mib=limits.max_uncompressed_mib,
+        )
+    _check_part_count(path, size, limits)
+    try:
+        archive = zipfile.ZipFile(path, "r")
+    except zipfile.BadZipFile as e:
+        raise _Refused("F001", "corrupt_zip", f"the zip archive is truncated or corrupt ({e})") from None
+    with archive:
+        members = archive.infolist()
+        _check_odf(archive, members)
+        _check_directory(members, limits)
+        _scan_parts(archive, members, limits)
+
+
+def _not_a_zip(path: Path, head: bytes, limits: Limits) -> None:
+    """Name what the file is instead of an .xlsx, and refuse it (F001)."""
+    if head.startswith(CFB_MAGIC):
+        if _holds(path, ENCRYPTION_INFO, limits.max_uncompressed_mib * MIB):
+            raise _Refused("F001", "encrypted", "the workbook is password-protected (encrypted)")
+        raise _Refused("F001", "xls", "the file is an .xls file (Excel 97-2003 format), not .xlsx")
+    if head.startswith(EMPTY_ZIP_MAGIC):
+        raise _Refused("F001", "no_content_types", "the zip archive is empty")
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if b"<html" in text or text.startswith(b"<!doctype html"):
+        raise _Refused("F001", "html", "the file is an HTML page, not .xlsx")
+    if text.startswith(b"<"):
+        raise _Refused("F001", "xml", "the file is an XML document (not a zip archive), not .xlsx")
+    if _looks_like_text(head):
+        raise _Refused("F001", "text", "the file is text (CSV or plain text), not .xlsx")
+    raise _Refused("F001", "binary", f"the file is not a zip archive (it begins with bytes {head[:4].hex(' ')})")
+
+
+def _mib(size: int) -> int:
+    """Whole MiB, rounded up, so a size over the limit never prints as the limit."""
+    return -(-size // MIB)
+
+
+def _looks_like_text(head: bytes) -> bool:
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            # A multi-byte character may be cut at the end of the sample.
+            text = codecs.getincrementaldecoder(encoding)().decode(head)
+        except UnicodeDecodeError:
+            continue
+        return all(c.isprintable() or c in "\t\r\n" for c in text.lstrip("\ufeff"))
+    return False
+
+
+def _holds(path: Path, needle: bytes, max_bytes: int) -> bool:
+    """Whether the first `max_bytes` of the file hold `needle`, read in chunks."""
+    tail = b""
+    read = 0
+    with path.open("rb") as f:
+        while read < max_bytes and (chunk := f.read(CHUNK)):
+            read += len(chunk)
+            if needle in tail + chunk:
+                return True
+            tail = chunk[-len(needle):]
+    return False
+
+
+def _check_part_count(path: Path, size: int, limits: Limits) -> None:
+    """Refuse too many parts from the end-of-directory record, before the directory is read (F002)."""
+    with path.open("rb") as f:
+        tail_at = max(0, size - EOCD_SEARCH)
+        f.seek(tail_at)
+        tail = f.read()
+        at = tail.rfind(EMPTY_ZIP_MAGIC)
+        if at < 0 or at + 22 > len(tail):
+            return  # no end record: zipfile says the archive is corrupt
+        count = struct.unpack_from("<H", tail, at + 10)[0]
+        locator = at - 20
+        if count == 0xFFFF and locator >= 0 and tail[locator:locator + 4] == ZIP64_LOCATOR:
+            f.seek(struct.unpack_from("<Q", tail, locator + 8)[0])
+            record = f.read(56)
+            if len(record) == 56:
+                count = struct.unpack_from("<Q", record, 32)[0]
+    _check_parts(count, limits)
+
+
+def _check_parts(count: int, limits: Limits) -> None:
+    if count > limits.max_parts:
+        raise _Refused(
+            "F002", "parts", f"the archive holds {count} parts; the limit is {limits.max_parts}",
+            parts=count, limit=limits.max_parts,
+        )
+
+
+def _check_odf(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> None:
+    """An OpenDocument file is a zip whose `mimetype` part names an ODF type."""
+    mimetype = next((m for m in members if m.filename == "mimetype"), None)
+    if mimetype is None or mimetype.flag_bits & 0x1 or mimetype.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return  # refused below, from the directory
+    with archive.open(mimetype) as f:
+        if f.read(len(ODF_MIMETYPE)) == ODF_MIMETYPE:
+            raise _Refused("F001", "ods", "the file is an OpenDocument spreadsheet (.ods), not .xlsx")
+
+
+def _check_directory(members: list[zipfile.ZipInfo], limits: Limits) -> None:
+    """What the zip directory alone tells: format, macros, part count, declared sizes."""
+    _check_parts(len(members), limits)
+    names = [m.filename for m in members]
+    if any(m.flag_bits & 0x1 for m in members):
+        raise _Refused("F001", "encrypted_zip", "the zip archive is password-protected")
+    for name in names:
+        if "vbaproject" in name.lower():
+            raise _Refused("F002", "macros", f"the workbook holds macros (part {name})", part=name)
+    seen: set[str] = set()
+    for name in names:
+        if name.lower() in seen:
+            raise _Refused("F002", "duplicate_part", f"the archive holds two parts named {name}", part=name)
+        seen.add(name.lower())
+    if CONTENT_TYPES not in names:
+        raise _Refused("F001", "no_content_types", f"the zip archive has no {CONTENT_TYPES} part")
+    if WORKBOOK not in names:
+        raise _Refused("F001", "no_workbook", f"the zip archive has no {WORKBOOK} part")
+    for m in members:
+        if m.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _Refused(
+                "F001", "compression",
+                f"part {m.filename} uses zip compression method {m.compress_type}, which Excel never writes",
+                part=m.filename,
+            )
+    total = sum(m.file_size for m in members)
+    _check_total(total, limits)
+    for m in members:
+        _check_ratio(m, m.file_size, limits)
+
+
+def _check_total(total: int, limits: Limits) -> None:
+    if total > limits.max_uncompressed_mib * MIB:
+        raise _Refused(
+            "F002", "uncompressed_size",
+            f"the parts unpack to {_mib(total)} MiB; the limit is {limits.max_uncompressed_mib} MiB",
+            size_mib=_mib(total), limit_mib=limits.max_uncompressed_mib,
+        )
+
+
+def _check_ratio(member: zipfile.ZipInfo, unpacked: int, limits: Limits) -> None:
+    if unpacked <= RATIO_GRACE_BYTES:
+        return
+    ratio = unpacked // max(member.compress_size, 1)
+    if ratio > limits.max_compression_ratio:
+        raise _Refused(
+            "F002", "compression_ratio",
+            f"part {member.filename} unpacks {ratio} times its packed size; the limit is {limits.max_compression_ratio}",
+            part=member.filename, ratio=ratio, limit=limits.max_compression_ratio,
+        )
+
+
+def _scan_parts(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], limits: Limits) -> None:
+    """Stream every part, [Content_Types].xml first, trusting no declared size."""
+    members = sorted(members, key=lambda m: m.filename != CONTENT_TYPES)
+    worksheets: set[str] = set()
+    unpacked_total = 0
+    for member in members:
+        name = member.filename
+        scan = None
+        if name.lower().endswith(XML_EXTENSIONS):
+            scan = _XmlScan(name, limits, worksheet=name in worksheets or name.startswith("xl/worksheets/"))
+        unpacked = 0
+        try:
+            with archive.open(member) as part:
+                while chunk := part.read(CHUNK):
+                    unpacked += len(chunk)
+                    unpacked_total += len(chunk)
+                    _check_total(unpacked_total, limits)
+                    _check_ratio(member, unpacked, limits)
+                    if scan is not None:
+                        scan.parser.Parse(chunk, False)
+            if scan is not None:
+                scan.parser.Parse(b"", True)
+        except expat.ExpatError as e:
+            _bad_xml(archive, member, e)
+        except zipfile.BadZipFile as e:
+            raise _Refused("F001", "corrupt_zip", f"part {name} is corrupt or does not match its declared size ({e})", part=name) from None
+        if scan is not None and name == CONTENT_TYPES:
+            worksheets = scan.worksheets
+            if scan.macro_part:
+                raise _Refused("F002", "macros", f"the workbook holds macros (content type of {scan.macro_part})", part=scan.macro_part)
+
+
+def _bad_xml(archive: zipfile.ZipFile, member: zipfile.ZipInfo, error: expat.ExpatError) -> None:
+    """Refuse a part expat could not parse, saying whether the cause is its UTF-8 (F001)."""
+    name = member.filename
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with archive.open(member) as part:
+        first = True
+        while chunk := part.read(CHUNK):
+            if first and chunk.startswith(UTF16_BOMS):
+                break
+            first = False
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as u:
+                at = offset + u.start
+                raise _Refused(
+                    "F001", "invalid_utf8",
+                    f"part {name} is not valid UTF-8 (byte 0x{chunk[u.start]:02x} at offset {at})",
+                    part=name, offset=at,
+                ) from None
+            offset += len(chunk)
+    reason = f"part {name} is not well-formed XML ({expat.ErrorString(error.code)}, line {error.lineno}, column {error.offset})"
+    raise _Refused("F001", "bad_xml", reason, part=name, line=error.lineno)
+
+
+class _XmlScan:
+    """One XML part through expat: no DOCTYPE or entities, bounded depth, rows with values counted.
+
+    Element names are compared by local name, so a prefixed part (`x:row`)
+    counts the same as an unprefixed one. A worksheet row counts when one of
+    its cells holds a value (`<v>`) or an inline string (`<is>`); the
+    declared `<dimension>` is not trusted. In `[Content_Types].xml` the scan
+    also collects the worksheet parts and notes any macro content type.
+    The handlers are kept lean: they run once per element of every part.
+    """
+
+    def __init__(self, name: str, limits: Limits, worksheet: bool):
+        self.name = name
+        self.max_depth = limits.max_xml_depth
+        self.max_rows = limits.max_rows
+        self.depth = 0
+        self.rows = 0
+        self.open_row = False  # inside a row whose values are not counted yet
+        self.worksheets: set[str] = set()
+        self.macro_part = ""
+        p = expat.ParserCreate()
+        p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        p.ordered_attributes = True  # a list is cheaper to build than a dict
+        p.StartDoctypeDeclHandler = self._doctype
+        p.EntityDeclHandler = self._entity
+        if name == CONTENT_TYPES:
+            p.StartElementHandler = self._start_content_types
+        elif worksheet:
+            p.StartElementHandler = self._start_sheet
+        else:
+            p.StartElementHandler = self._start
+        p.EndElementHandler = self._end
+        self.parser = p
+
+    def _doctype(self, name: str, *_: Any) -> None:
+        raise _Refused("F002", "doctype", f"part {self.name} declares a DOCTYPE (entities are not allowed)", part=self.name)
+
+    def _entity(self, name: str, *_: Any) -> None:
+        raise _Refused("F002", "doctype", f"part {self.name} declares the entity {name}", part=self.name)
+
+    def _too_deep(self) -> None:
+        raise _Refused(
+            "F002", "depth", f"part {self.name} nests elements more than {self.max_depth} deep",
+            part=self.name, limit=self.max_depth,
+        )
+
+    def _start(self, name: str, attrs: list[str]) -> None:
+        self.depth += 1
+        if self.depth > self.max_depth:
+            self._too_deep()
+
+    def _start_sheet(self, name: str, attrs: list[str]) -> None:
+        self.depth += 1
+        if self.depth > self.max_depth:
+            self._too_deep()
+        if name == "c" or not self.open_row and name == "v":  # the commonest, and not decisive
+            return
+        local = name.rpartition(":")[2]
+        if local == "row":
+            self.open_row = True
+        elif self.open_row and (local == "v" or local == "is"):
+            self.open_row = False
+            self.rows += 1
+            if self.rows > self.max_rows:
+                raise _Refused(
+                    "F002", "rows",
+                    f"sheet part {self.name} holds values on more than {self.max_rows} rows; the limit is {self.max_rows}",
+                    part=self.name, limit=self.max_rows,
+                )
+
+    def _start_content_types(self, name: str, attrs: list[str]) -> None:
+        self._start(name, attrs)
+        values = dict(zip(attrs[::2], attrs[1::2]))
+        content_type = values.get("ContentType", "")
+        part = values.get("PartName", "").lstrip("/")
+        if content_type == WORKSHEET_TYPE and part:
+            self.worksheets.add(part)
+        if not self.macro_part and any(t in content_type.lower() for t in MACRO_TYPES):
+            self.macro_part = part or f"*.{values.get('Extension', '')}"
+
+    def _end(self, name: str) -> None:
+        self.depth -= 1

@@ -1,0 +1,362 @@
+"""Stage 2 of the pipeline: one provider workbook into validated frames (F003-F005, V101-V107).
+
+    intake.inspect  -> sheets.open_book -> header (Lasku), clients (Asiakkaat),
+    attendance + days (Läsnäolo), guidance (Ohjaus) -> Pandera models -> Invoice
+
+Every value is read with `cells`, every problem becomes a finding at the
+cell the provider sees (`Läsnäolo!K7`), found through the spreadsheet row
+kept in each frame and the header-to-column-letter map of its sheet. A
+problem with a money column (`money=True` in `schemas.invoice.Clients`)
+rejects the row; elsewhere it is a warning and the value counts as empty.
+`read_invoice` never raises: an unexpected exception becomes F001 (fatal).
+
+Decisions where the contract is silent:
+- an empty Päätösnumero or Henkilötunnus on a client row (not the trailing
+  totals row) rejects the row: a row that names no one cannot be paid;
+- an error value in a day cell is V105 (the day-cell rule: only the codes
+  of the contract are allowed there), and hours outside 0-24 in a day cell
+  are V103; both cells claim attendance with code "?" and the day is rejected;
+- problems on the optional Ohjaus sheet are warnings only (it carries no money);
+- an Ohjaus sheet without a Päätösnumero or Henkilötunnus header is ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pandera.polars as pa
+import polars as pl
+from openpyxl.utils import get_column_letter
+
+from reconcile import cells, intake, sheets
+from reconcile.config import Config
+from reconcile.findings import Finding, Location
+from reconcile.model import DAY_COLUMNS, Invoice, Submission
+from schemas import ColumnSpec, columns
+from schemas.invoice import GUIDANCE_TYPE_ALIASES, AttendanceKeys, Clients, GuidanceLog, InvoiceHeader
+
+REQUIRED_SHEETS = ("invoice", "clients", "attendance")
+HEADER_FIELDS = ("provider_id", "invoice_no", "billing_month")  # F005 when missing or garbled
+IDENTITY = ("decision_id", "hetu")  # an empty one rejects a client row
+DTYPES = {"text": pl.Utf8, "hetu": pl.Utf8, "ytunnus": pl.Utf8, "code": pl.Utf8, "date": pl.Date,
+          "month": pl.Date, "int": pl.Int64, "euros": pl.Int64, "hours": pl.Int64}
+MAX_DAY_H100 = 2400
+_DAY = re.compile(r"(\d{1,2})\.?")
+
+
+def frame_schema(specs: list[ColumnSpec]) -> dict[str, pl.DataType]:
+    return {"row": pl.Int64, **{s.field: DTYPES[s.kind] for s in specs}}
+
+
+def read_invoice(sub: Submission, config: Config) -> Invoice:
+    """Read one submission. Never raises: an unexpected error is an F001 finding, fatal."""
+    inv = Invoice(submission=sub)
+    inv.clients = pl.DataFrame(schema={**frame_schema(columns(Clients)), "rejected": pl.Utf8})
+    inv.attendance = pl.DataFrame(schema={"row": pl.Int64, "decision_id": pl.Utf8, "hetu": pl.Utf8, "rejected": pl.Utf8})
+    inv.days = pl.DataFrame(schema=DAY_COLUMNS)
+    try:
+        refused = intake.inspect(sub, config.limits)
+        if refused is not None:
+            inv.findings.append(refused)
+            inv.fatal = True
+            return inv
+        _Reader(inv, sheets.open_book(sub.path)).read()
+    except Exception as exc:  # noqa: BLE001 - bad input never raises (STYLE.md 5)
+        inv.findings.append(Finding("F001", Location(sub.source_file), found=f"{type(exc).__name__}: {exc}",
+                                    params={"detail": type(exc).__name__}))
+        inv.fatal = True
+    return inv
+
+
+def day_of_header(header: Any, month: dt.date | None) -> tuple[int | None, dt.date | None] | None:
+    """(day number, date in the billed month or None) for a day column's header; None if not one."""
+    if isinstance(header, dt.datetime):
+        header = header.date()
+    if isinstance(header, dt.date):
+        inside = month is not None and (header.year, header.month) == (month.year, month.month)
+        return header.day, header if inside else None
+    if isinstance(header, float) and header.is_integer():
+        header = int(header)
+    if isinstance(header, int) and not isinstance(header, bool):
+        day = header
+    elif isinstance(header, str) and (m := _DAY.fullmatch(cells.clean(header))):
+        day = int(m[1])
+    else:
+        return None
+    if not 1 <= day <= 31:
+        return None
+    if month is None:
+        return day, None
+    try:
+        return day, month.replace(day=day)
+    except ValueError:  # 31 in November: R222 is decided later
+        return day, None
+
+
+class _Reader:
+    def __init__(self, inv: Invoice, book: sheets.Book):
+        self.inv = inv
+        self.book = book
+
+    # -- findings -------------------------------------------------------------
+
+    def add(self, rule: str, sheet: str | None = None, cell: str | None = None, *, warn: bool = False,
+            fatal: bool = False, **kw: Any) -> None:
+        if warn:
+            kw.update(severity="warning", effect="none")
+        self.inv.findings.append(Finding(rule, Location(self.inv.source_file, sheet, cell), **kw))
+        self.inv.fatal = self.inv.fatal or fatal
+
+    def missing_column(self, grid: sheets.Grid, spec: ColumnSpec, closest: str) -> None:
+        self.add("F004", grid.name, fatal=True, expected=spec.fi, found=closest,
+                 params={"sheet": grid.name, "column": spec.fi, "closest": closest})
+
+    # -- the workbook ---------------------------------------------------------
+
+    def read(self) -> None:
+        grids = {kind: sheets.find_sheet(self.book, kind) for kind in (*REQUIRED_SHEETS, "guidance")}
+        for kind, grid in grids.items():
+            if grid is not None:
+                self.inv.sheet_names[kind] = grid.name
+        for kind in REQUIRED_SHEETS:
+            if grids[kind] is None:
+                found = ", ".join(self.book.names)
+                self.add("F003", fatal=True, expected=sheets.SHEETS[kind][0], found=found, params={"sheets": found})
+        if grids["invoice"] is not None:
+            self.read_header(grids["invoice"])
+        if grids["clients"] is not None:
+            self.read_clients(grids["clients"])
+        if grids["attendance"] is not None:
+            self.read_attendance(grids["attendance"])
+        if grids["guidance"] is not None:
+            self.read_guidance(grids["guidance"])
+
+    def read_header(self, grid: sheets.Grid) -> None:
+        header = self.inv.header
+        found = sheets.labels(grid, columns(InvoiceHeader))
+        for spec in columns(InvoiceHeader):
+            row, raw = found.get(spec.field, (None, None))
+            cell = f"B{row}" if row is not None else None
+            if cell:
+                header.cells[spec.field] = cell
+            try:
+                value = cells.read(spec.kind, raw)
+            except cells.Unreadable as u:
+                value = None
+                if spec.field not in HEADER_FIELDS:
+                    self.add(u.rule, grid.name, cell, warn=True, expected=u.expected, found=u.found)
+            if value is None and spec.field in HEADER_FIELDS:
+                self.add("F005", grid.name, cell, fatal=True, expected=spec.fi, found=cells.shown(raw),
+                         provider_id=header.provider_id)
+            setattr(header, spec.field, value)
+
+    # -- table sheets ---------------------------------------------------------
+
+    def table(self, kind: str, grid: sheets.Grid, specs: list[ColumnSpec], required: bool) -> sheets.Table | None:
+        table = sheets.find_table(grid, specs)
+        if table is None:
+            if required:
+                key = next(s for s in specs if s.key)
+                first_rows = [v for n, values in grid.rows if n <= sheets.HEADER_SEARCH_ROWS for v in values]
+                self.missing_column(grid, key, sheets.closest(key, first_rows))
+            return None
+        self.inv.columns[kind] = table.letters()
+        self.inv.header_rows[kind] = table.header_row
+        if required:
+            for spec in table.missing:
+                if spec.required:
+                    self.missing_column(grid, spec, table.closest(spec))
+        return table
+
+    def read_cells(self, table: sheets.Table, specs: list[ColumnSpec], kind: str,
+                   problems: dict[int, list[tuple[str, str]]], warn_only: bool = False) -> dict[str, list]:
+        """Every value of the table's rows read by kind; problems are findings, bad values empty."""
+        data: dict[str, list] = {"row": []}
+        for spec in specs:
+            data[spec.field] = []
+        sheet = table.grid.name
+        present = [s for s in specs if s.field in table.columns]
+        for n, values in table.rows:
+            data["row"].append(n)
+            decision = _quiet_text(sheets.value(values, table.columns.get("decision_id")))
+            for spec in specs:
+                if spec not in present:
+                    data[spec.field].append(None)
+                    continue
+                raw = sheets.value(values, table.columns[spec.field])
+                cell = table.cell(spec.field, n)
+                try:
+                    value = _read_value(spec, raw)
+                except cells.Unreadable as u:
+                    value = None
+                    self.cell_problem(kind, sheet, cell, n, spec, u.rule, problems, warn_only,
+                                      decision_id=decision, expected=u.expected, found=u.found)
+                if value is None and spec.needed and cells.is_empty(raw):
+                    self.cell_problem(kind, sheet, cell, n, spec, "V102", problems, warn_only,
+                                      decision_id=decision, expected=spec.fi)
+                data[spec.field].append(value)
+        return data
+
+    def cell_problem(self, kind: str, sheet: str, cell: str, row: int, spec: ColumnSpec, rule: str,
+                     problems: dict[int, list[tuple[str, str]]], warn_only: bool, **kw: Any) -> bool:
+        """A V1xx finding at its cell; it rejects the row when the value is money (or identifies the client)."""
+        rejects = not warn_only and (rule == "V104" or spec.money or (kind == "clients" and spec.field in IDENTITY)
+                                     or (kind == "attendance" and spec.field == "decision_id"))
+        self.add(rule, sheet, cell, warn=not rejects, row=row if kind == "clients" else None, **kw)
+        problems.setdefault(row, []).append((rule, spec.field) if rejects else ("", spec.field))
+        return rejects
+
+    def validate(self, model: type, df: pl.DataFrame, table: sheets.Table, kind: str, specs: list[ColumnSpec],
+                 problems: dict[int, list[tuple[str, str]]], warn_only: bool = False) -> pl.DataFrame:
+        """Pandera's checks (ranges: V103, henkilötunnus: V104) as findings at their cells."""
+        try:
+            model.validate(df, lazy=True)
+            return df
+        except pa.errors.SchemaErrors as err:
+            failures = err.failure_cases.filter(pl.col("index").is_not_null())
+        by_field = {s.field: s for s in specs}
+        blank: dict[str, list[int]] = {}
+        for f in failures.iter_rows(named=True):
+            spec = by_field.get(f["column"])
+            if spec is None or spec.field not in table.columns:
+                continue
+            index = f["index"]
+            row = df["row"][index]
+            rule = "V104" if f["check"] == "V104" else "V103"
+            expected = "henkilötunnus" if rule == "V104" else f["check"]
+            rejects = self.cell_problem(kind, table.grid.name, table.cell(spec.field, row), row, spec, rule,
+                                        problems, warn_only, decision_id=df["decision_id"][index],
+                                        expected=expected, found=str(f["failure_case"]))
+            if not rejects:
+                blank.setdefault(spec.field, []).append(index)
+        for name, indices in blank.items():  # a warned value counts as empty
+            df = df.with_columns(pl.when(pl.int_range(pl.len()).is_in(indices)).then(None)
+                                 .otherwise(pl.col(name)).alias(name))
+        return df
+
+    def duplicates(self, table: sheets.Table, df: pl.DataFrame, kind: str,
+                   problems: dict[int, list[tuple[str, str]]]) -> None:
+        """V106: a decision number seen on an earlier row rejects the later row."""
+        seen: set[str] = set()
+        for row, decision in zip(df["row"], df["decision_id"]):
+            if decision is None:
+                continue
+            if decision in seen:
+                self.add("V106", table.grid.name, table.cell("decision_id", row), decision_id=decision,
+                         row=row if kind == "clients" else None, found=decision, params={"sheet": table.grid.name})
+                problems.setdefault(row, []).append(("V106", "decision_id"))
+            seen.add(decision)
+
+    @staticmethod
+    def rejected(df: pl.DataFrame, problems: dict[int, list[tuple[str, str]]]) -> pl.Series:
+        out = []
+        for row in df["row"]:
+            codes = [rule for rule, _ in problems.get(row, []) if rule]
+            out.append(codes[0] if codes else None)
+        return pl.Series("rejected", out, dtype=pl.Utf8)
+
+    def read_clients(self, grid: sheets.Grid) -> None:
+        specs = columns(Clients)
+        table = self.table("clients", grid, specs, required=True)
+        if table is None:
+            return
+        problems: dict[int, list[tuple[str, str]]] = {}
+        data = self.read_cells(table, specs, "clients", problems)
+        df = pl.DataFrame(data, schema=frame_schema(specs))
+        df = self.validate(Clients, df, table, "clients", specs, problems)
+        self.duplicates(table, df, "clients", problems)
+        self.inv.clients = df.with_columns(self.rejected(df, problems))
+
+    def read_attendance(self, grid: sheets.Grid) -> None:
+        specs = columns(AttendanceKeys)
+        table = self.table("attendance", grid, specs, required=True)
+        if table is None:
+            return
+        month = self.inv.header.billing_month
+        key_columns = set(table.columns.values())
+        day_columns = []
+        for i, h in enumerate(table.header):
+            day = None if i in key_columns else day_of_header(h, month)
+            if day is not None:
+                day_columns.append((i, *day))
+        if not day_columns:
+            self.add("F004", grid.name, fatal=True, expected="1 … 31", found="",
+                     params={"sheet": grid.name, "column": "1 … 31"})
+        problems: dict[int, list[tuple[str, str]]] = {}
+        data = self.read_cells(table, specs, "attendance", problems)
+        df = pl.DataFrame(data, schema=frame_schema(specs))
+        df = self.validate(AttendanceKeys, df, table, "attendance", specs, problems)
+        self.duplicates(table, df, "attendance", problems)
+        self.inv.attendance = df.select("row", "decision_id", "hetu").with_columns(self.rejected(df, problems))
+        keys = dict(zip(df["row"], zip(df["decision_id"], df["hetu"])))
+        days: dict[str, list] = {name: [] for name in DAY_COLUMNS}
+        for n, values in table.rows:
+            decision, hetu = keys[n]
+            for index, day, date in day_columns:
+                raw = sheets.value(values, index)
+                if cells.is_empty(raw):
+                    continue
+                code, hours = self.day_code(grid.name, table, n, index, raw, decision, date)
+                if code is None:
+                    continue
+                cell = f"{get_column_letter(index + 1)}{n}"
+                for name, v in zip(DAY_COLUMNS, (n, decision, hetu, day, date, cell, code, hours, cells.shown(raw))):
+                    days[name].append(v)
+        self.inv.days = pl.DataFrame(days, schema=DAY_COLUMNS)
+
+    def day_code(self, sheet: str, table: sheets.Table, row: int, index: int, raw: Any,
+                 decision: str | None, date: dt.date | None) -> tuple[str | None, int | None]:
+        """("X", None), ("H", hours), ("?", None) with a finding, or (None, None) for S, P and L."""
+        cell = f"{get_column_letter(index + 1)}{row}"
+        code = None if isinstance(raw, cells.CellError) else cells.code(raw)
+        if code == "x":
+            return "X", None
+        if code in ("s", "p", "l"):
+            return None, None
+        try:
+            hours = None if code is None else cells.hundredths(raw)
+        except cells.Unreadable:
+            hours = None
+        if hours is None:
+            self.add("V105", sheet, cell, decision_id=decision, date=date, found=cells.shown(raw))
+            return "?", None
+        if not 0 <= hours <= MAX_DAY_H100:
+            self.add("V103", sheet, cell, decision_id=decision, date=date, found=cells.shown(raw), expected="0–24")
+            return "?", None
+        return "H", hours
+
+    def read_guidance(self, grid: sheets.Grid) -> None:
+        specs = columns(GuidanceLog)
+        table = self.table("guidance", grid, specs, required=False)
+        if table is None:
+            return
+        problems: dict[int, list[tuple[str, str]]] = {}
+        data = self.read_cells(table, specs, "guidance", problems, warn_only=True)
+        types = table.columns.get("type")
+        for i, value in enumerate(data["type"]):
+            value = GUIDANCE_TYPE_ALIASES.get(value, value)
+            if value is not None and value not in ("yksilö", "ryhmä"):
+                n = data["row"][i]
+                self.add("V101", grid.name, f"{get_column_letter(types + 1)}{n}", warn=True,
+                         expected="yksilö / ryhmä", found=value)
+                value = None
+            data["type"][i] = value
+        df = pl.DataFrame(data, schema=frame_schema(specs))
+        self.inv.guidance = self.validate(GuidanceLog, df, table, "guidance", specs, problems, warn_only=True)
+
+
+def _read_value(spec: ColumnSpec, raw: Any) -> Any:
+    """A table cell by its column's kind; henkilötunnus only normalised (Pandera's V104 checks it)."""
+    if spec.kind == "hetu":
+        s = cells.text(raw)
+        return cells.normal_hetu(s) if s is not None else None
+    return cells.read(spec.kind, raw)
+
+
+def _quiet_text(raw: Any) -> str | None:
+    try:
+        return cells.text(raw)
+    except cells.Unreadable:
+        return None

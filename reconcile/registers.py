@@ -1,0 +1,146 @@
+"""Stage 1 of the pipeline: the city's own registers into validated frames.
+
+    inbox/register/decisions.xlsx|.csv  -> Decisions   (schemas.registers)
+    inbox/register/providers.xlsx|.csv  -> Providers
+
+Same sheet and header matching and the same cell reading as the invoices
+(`sheets`, `cells`). Unlike an invoice, a register is trusted to decide
+money, so any problem in it stops the job: `read_registers` raises
+`errors.RegisterError` (exit 3) naming the file, sheet and cell of the first
+problem and how many more there are. The city fixes its register before
+money moves. Defaults: an empty Kieli is `fi`, an empty Oma yksikkö is `ei`,
+an empty Ohjaus min h/kk stays empty (the config's minimum applies later).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandera.polars as pa
+import polars as pl
+
+from reconcile import cells, intake, sheets
+from reconcile.config import Config
+from reconcile.errors import RegisterError
+from reconcile.invoice import frame_schema
+from reconcile.model import Registers, Submission
+from schemas import SHEETS, ColumnSpec, columns
+from schemas.registers import Decisions, Providers
+
+DEFAULTS = {"lang": "fi", "own_unit": "ei"}
+CHECK_WORDS = {"V104": "not a valid henkilötunnus", "ytunnus": "not a valid Y-tunnus (1234567-8)",
+               "field_uniqueness": "appears twice", "end_after_start": "end date before start date"}
+
+
+def read_registers(inbox: Path, config: Config) -> Registers:
+    """Both registers, validated; RegisterError when one is missing, unreadable or holds a bad value."""
+    folder = Path(inbox) / "register"
+    decisions, dsub = read_register(folder, "decisions", Decisions, config)
+    providers, psub = read_register(folder, "providers", Providers, config)
+    return Registers(decisions=decisions, providers=providers, sources={"decisions": dsub, "providers": psub})
+
+
+def _locate(folder: Path, kind: str) -> Path:
+    for suffix in (".xlsx", ".csv"):
+        path = folder / f"{kind}{suffix}"
+        if path.is_file():
+            return path
+    raise RegisterError(f"The {kind} register is missing: expected {folder / kind}.xlsx or .csv.",
+                        "Put the city's register there and run again.")
+
+
+def read_register(folder: Path, kind: str, model: type, config: Config) -> tuple[pl.DataFrame, Submission]:
+    path = _locate(folder, kind)
+    sub = intake.submission(path)
+    name = sub.source_file
+    if path.suffix == ".csv":
+        try:
+            book = sheets.read_csv(path, SHEETS[kind][0])
+        except (UnicodeDecodeError, OSError) as exc:
+            raise RegisterError(f"The register {name} cannot be read as UTF-8 CSV ({type(exc).__name__}).") from None
+    else:
+        refused = intake.inspect(sub, config.limits)
+        if refused is not None:
+            raise RegisterError(f"The register {name} cannot be opened safely: {refused.found}.")
+        try:
+            book = sheets.open_book(path)
+        except Exception as exc:  # noqa: BLE001 - any library error means: not readable
+            raise RegisterError(f"The register {name} cannot be read ({type(exc).__name__}: {exc}).") from None
+    grid = sheets.find_sheet(book, kind)
+    if grid is None:
+        raise RegisterError(f"The register {name} has no sheet {SHEETS[kind][0]} "
+                            f"(sheets found: {', '.join(book.names) or 'none'}).")
+    specs = columns(model)
+    table = sheets.find_table(grid, specs)
+    key = next(s for s in specs if s.key)
+    if table is None:
+        raise RegisterError(f"The register {name}, sheet {grid.name}, has no header row with {key.fi} "
+                            f"among its first {sheets.HEADER_SEARCH_ROWS} rows.")
+    for spec in table.missing:
+        if spec.required:
+            raise RegisterError(f"The register {name}, sheet {grid.name}, lacks the column {spec.fi} "
+                                f"(closest header found: {table.closest(spec) or 'none'}).")
+    problems: list[str] = []
+    df = _frame(table, specs, problems)
+    df = _validate(model, df, table, specs, problems)
+    if problems:
+        others = len(problems) - 1
+        more = f" There {'is 1 more problem' if others == 1 else f'are {others} more problems'}." if others else ""
+        raise RegisterError(f"The register {name} has a bad value at {problems[0]}.{more}",
+                            "Correct the register and run again.")
+    return df, sub
+
+
+def _frame(table: sheets.Table, specs: list[ColumnSpec], problems: list[str]) -> pl.DataFrame:
+    data: dict[str, list[Any]] = {"row": [n for n, _ in table.rows]}
+    for spec in specs:
+        values = []
+        for n, row in table.rows:
+            raw = sheets.value(row, table.columns.get(spec.field))
+            where = f"{table.grid.name}!{table.letter(spec.field)}{n}" if spec.field in table.columns else ""
+            try:
+                value = cells.read(spec.kind, raw)
+            except cells.Unreadable as u:
+                problems.append(f"{where} ({spec.fi}: expected {u.expected}, found '{u.found}')")
+                value = None
+            if value is None and spec.field in DEFAULTS:
+                value = DEFAULTS[spec.field]
+            if value is None and spec.needed:
+                problems.append(f"{where} ({spec.fi}: empty)")
+            if spec.field == "own_unit" and value is not None:
+                if value not in ("kyllä", "ei"):
+                    problems.append(f"{where} ({spec.fi}: expected kyllä or ei, found '{cells.shown(raw)}')")
+                value = value == "kyllä"
+            values.append(value)
+        data[spec.field] = values
+    schema = frame_schema(specs)
+    if "own_unit" in schema:
+        schema["own_unit"] = pl.Boolean
+    return pl.DataFrame(data, schema=schema)
+
+
+def _validate(model: type, df: pl.DataFrame, table: sheets.Table, specs: list[ColumnSpec],
+              problems: list[str]) -> pl.DataFrame:
+    try:
+        return model.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        failures = err.failure_cases.filter(pl.col("index").is_not_null())
+    headers = {s.field: s.fi for s in specs}
+    seen: set[tuple[str, str]] = set()
+    for f in failures.sort("index").iter_rows(named=True):
+        if f["check"] == "not_nullable":  # an empty needed value is already a problem
+            continue
+        if f["check"] == "field_uniqueness" and (f["column"], f["failure_case"]) not in seen:
+            seen.add((f["column"], f["failure_case"]))  # the first of a duplicate value is not the problem
+            continue
+        n = df["row"][f["index"]]
+        field = f["column"] if f["column"] in table.columns else "end"  # the dataframe check: end < start
+        if field not in table.columns:
+            continue
+        what = CHECK_WORDS.get(f["check"], f"expected {f['check']}")
+        if f["check"].startswith("isin"):
+            what = "expected one of " + ", ".join(next(s.codes for s in specs if s.field == field))
+        problems.append(f"{table.grid.name}!{table.letter(field)}{n} ({headers[field]}: {what}, "
+                        f"found '{f['failure_case']}')")
+    return df
