@@ -65,3 +65,120 @@ def demo(inbox: Path, outbox: Path, config_dir: Path, providers: int, clients: i
 
     summary = demo_mod.write_inbox(inbox, config_dir=config_dir, providers=providers, clients=clients, batches=batches, seed=seed, anomaly_rate=anomalies)
     click.echo(summary)
+
+
+@main.command()
+@common_options
+@click.option("--provider", "provider_id", metavar="Y-TUNNUS", help="The provider to write the template for.")
+@click.option("--all", "all_providers", is_flag=True, help="Write one template for every provider with a decision in force in the month.")
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month the template bills.")
+@click.option("--out", type=click.Path(path_type=Path), help="File to write (.xlsx), or folder. Default: <outbox>/templates/YYYY-MM/.")
+@click.option("--lang", type=click.Choice(["fi", "sv", "en"]), help="Language of the template. Default: the provider's language in the register.")
+def template(inbox: Path, outbox: Path, config_dir: Path, provider_id: str | None, all_providers: bool, month: str, out: Path | None, lang: str | None) -> None:
+    """Write a blank invoice workbook for a provider and month, pre-filled with its decisions."""
+    import datetime as dt
+
+    from reconcile import config as config_mod, registers as registers_mod, template as template_mod
+    from reconcile.errors import UsageError
+
+    if bool(provider_id) == all_providers:
+        raise UsageError("Give either --provider Y-TUNNUS or --all.")
+    try:
+        first = dt.datetime.strptime(month.strip(), "%Y-%m").date()
+    except ValueError:
+        raise UsageError(f"--month must be a month like 2026-11, not {month!r}.") from None
+    if all_providers and out is not None and out.suffix.lower() == ".xlsx":
+        raise UsageError("With --all, --out is a folder: each provider gets its own file in it.")
+    cfg = config_mod.load(config_dir)
+    regs = registers_mod.read_registers(inbox, cfg)
+    target = out or outbox / "templates" / first.strftime("%Y-%m")
+    if all_providers:
+        written, skipped = template_mod.write_all_templates(regs, cfg, first, target, lang)
+        for path in written:
+            click.echo(path)
+        for reason in skipped:
+            click.echo(f"skipped {reason}", err=True)
+    else:
+        click.echo(template_mod.write_template(regs, cfg, provider_id, first, target, lang))
+
+
+LEDGER_HELP = "Ledger file or sqlite:/// URL (default: config's ledger, else <outbox>/ledger.sqlite)."
+
+
+@main.command()
+@common_options
+@click.option("--batch", metavar="YYYY-MM", help="Batch folder to process (default: the newest).")
+@click.option("--ledger", metavar="PATH|URL", help=LEDGER_HELP)
+def run(inbox: Path, outbox: Path, config_dir: Path, batch: str | None, ledger: str | None) -> None:
+    """Process one batch of invoices and write its outbox; findings are not a failure."""
+    from reconcile import batch as batch_mod, config
+    from reconcile.model import STATUSES
+
+    cfg = config.load(config_dir)
+    result = batch_mod.run_batch(inbox, outbox, cfg, batch=batch, ledger=ledger)
+    counts = {s: sum(1 for inv in result.invoices if inv.status == s) for s in STATUSES}
+    click.echo(f"Batch {result.batch}, run {result.run_id}: {len(result.invoices)} invoice(s), {len(result.findings)} finding(s).")
+    for status, n in counts.items():
+        click.echo(f"  {status}: {n}")
+    folder = outbox / result.batch
+    click.echo(f"Results: {folder} (finance/approval.csv, audit/findings.csv, audit/manifest.json).")
+
+
+@main.command()
+@common_options
+@click.option("--batch", required=True, metavar="YYYY-MM", help="Batch the invoice was processed in.")
+@click.option("--invoice", "invoice_no", required=True, metavar="NO", help="Invoice number.")
+@click.option("--provider", metavar="Y-TUNNUS", help="Provider, when several share the invoice number.")
+@click.option("--ledger", metavar="PATH|URL", help=LEDGER_HELP)
+def approve(inbox: Path, outbox: Path, config_dir: Path, batch: str, invoice_no: str, provider: str | None, ledger: str | None) -> None:
+    """Record finance's sign-off of an invoice in the ledger; its days can never be paid again."""
+    import getpass
+
+    from reconcile import config, ledger as ledger_mod, lock
+    from reconcile.batch import BATCH_RE
+    from reconcile.errors import LedgerError, UsageError
+
+    if not BATCH_RE.match(batch):
+        raise UsageError(f"--batch {batch!r} is not a month like 2026-11.")
+    cfg = config.load(config_dir)
+    where = ledger_mod.location(cfg.ledger, outbox, ledger)
+    path = ledger_mod.ledger_path(where)
+    if not path.is_file():
+        raise LedgerError(f"There is no ledger at {path}.", "Run `reconcile run` first, or point --ledger at the ledger.")
+    with lock.hold(ledger_mod.lock_path(where), f"reconcile approve --batch {batch} --invoice {invoice_no}", f"the ledger {path}"):
+        with ledger_mod.open_ledger(where) as book:
+            done = book.approve(batch, invoice_no, provider, getpass.getuser())
+    if done.already:
+        click.echo(f"Invoice {done.invoice_no} of {done.provider_id} (batch {batch}) was already signed off by {done.signed_off_by} at {done.signed_off_at}.")
+    else:
+        click.echo(f"Signed off invoice {done.invoice_no} of {done.provider_id} (batch {batch}, {done.status}) as {done.signed_off_by} at {done.signed_off_at}.")
+
+
+@main.command()
+@common_options
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--ledger", metavar="PATH|URL", help=LEDGER_HELP)
+def check(inbox: Path, outbox: Path, config_dir: Path, file: Path, ledger: str | None) -> None:
+    """Check one invoice workbook against the registers and print its findings (writes nothing).
+
+    Exit status 0: no errors; 1: errors found; 3: the file cannot be read.
+    """
+    from reconcile import batch as batch_mod, config, ledger as ledger_mod, messages
+    from reconcile.write.csvs import cell_key, eur
+
+    cfg = config.load(config_dir)
+    result = batch_mod.check_file(file, inbox, cfg, ledger=ledger_mod.location(cfg.ledger, outbox, ledger))
+    lang = result.lang
+    for f in sorted(result.findings, key=lambda f: (f.location.sheet or "", cell_key(f.location.cell), f.rule)):
+        where = f.location.ref or f.location.sheet or f.location.source_file
+        click.echo(f"{f.rule} {f.severity:7} {where}: {messages.message(f, lang)}")
+    total = result.total
+    errors = sum(1 for f in result.findings if f.is_error)
+    click.echo(
+        f"{result.source_file}: {errors} error(s), {len(result.findings) - errors} other finding(s); "
+        f"claimed {eur(total.claimed)}, approved {eur(total.approved)}, held {eur(total.held)}, rejected {eur(total.rejected)} EUR; "
+        f"status {result.status}."
+    )
+    if any(f.rule in ("F001", "F002") for f in result.findings):
+        sys.exit(3)
+    sys.exit(1 if errors else 0)

@@ -1,0 +1,226 @@
+"""One run of one batch: every stage in order, then the outbox and the ledger.
+
+    registers -> intake.list_batch -> invoice.read_invoice (each file)
+    -> ledger history (other batches) -> crosscheck.check_batch
+    -> write.write_outbox into outbox/.<batch>.staging
+    -> rename to outbox/.<batch>.ready (complete)
+    -> ledger.record_batch (one transaction, tied to the staged manifest's sha256)
+    -> swap: outbox/<batch> -> outbox/.<batch>.old, .ready -> outbox/<batch>, delete .old
+
+The order makes a crash harmless. Until the ledger commits, the previous
+outbox and ledger stand and the next run throws the staged folder away;
+once it commits, the next run finishes the swap (`recover`). So a SIGKILL at
+any point leaves the previous complete outbox and ledger or the new ones, and
+a rerun converges to the undisturbed result. The whole run holds the locks
+on the outbox and on the ledger.
+
+`check_file` is a provider's self-check: one workbook against the registers
+and the ledger's history, read-only.
+
+Test hook (never for production): RECONCILE_TEST_PAUSE_AT=read|ledger|swap
+makes a run announce "paused at <point>" on stderr and sleep there, so a test
+can kill it at a known point. read: invoices read, nothing staged; ledger:
+outbox staged, ledger not yet written; swap: ledger written, old outbox moved
+aside, new one not yet in place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from reconcile import __version__, crosscheck, intake, invoice, ledger as ledger_mod, lock, registers as registers_mod
+from reconcile.config import Config
+from reconcile.errors import JobError, UsageError
+from reconcile.model import BatchResult, History, InvoiceResult
+from reconcile.write import make_dirs, write_outbox
+from reconcile.write.manifest import MANIFEST, sha256_file
+
+BATCH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_WORK_RE = re.compile(r"^\.(\d{4}-\d{2})\.(staging|ready|old)$")
+PAUSE_ENV = "RECONCILE_TEST_PAUSE_AT"
+
+
+def _pause(point: str) -> None:
+    """Test hook: sleep at a named point so a test can SIGKILL the run there."""
+    if os.environ.get(PAUSE_ENV) == point:
+        print(f"reconcile: paused at {point}", file=sys.stderr, flush=True)
+        time.sleep(3600)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def choose_batch(inbox: Path, batch: str | None) -> str:
+    """The batch asked for (checked), or the newest `YYYY-MM` folder of the inbox."""
+    if batch is not None:
+        if not BATCH_RE.match(batch):
+            raise UsageError(f"--batch {batch!r} is not a month like 2026-11.")
+        if not (inbox / batch).is_dir():
+            raise JobError(f"There is no batch folder {inbox / batch}.", "Check --inbox and --batch.")
+        return batch
+    if not inbox.is_dir():
+        raise JobError(f"The inbox {inbox} does not exist.", "Point --inbox at the folder that holds register/ and the batch folders.")
+    found = sorted(p.name for p in inbox.iterdir() if p.is_dir() and BATCH_RE.match(p.name))
+    if not found:
+        raise JobError(f"The inbox {inbox} holds no batch folder named like 2026-11.", "Put the month's invoices in inbox/YYYY-MM/.")
+    return found[-1]
+
+
+def run_id(batch: str, config: Config, inputs: dict[str, str]) -> str:
+    """12 hex digits from the program version, the config and every input's hash: same inputs, same id."""
+    digest = hashlib.sha256()
+    digest.update(f"{__version__}\n{batch}\n{config.sha256}\n".encode())
+    for path, sha in sorted(inputs.items()):
+        digest.update(f"{path}\0{sha}\n".encode())
+    return digest.hexdigest()[:12]
+
+
+def _rel(path: Path, inbox: Path) -> str:
+    return Path(os.path.relpath(path, inbox)).as_posix()
+
+
+def _fsync_tree(root: Path) -> None:
+    for folder, _, files in os.walk(root):
+        for name in files:
+            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(folder))
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _swap(outbox: Path, batch: str) -> None:
+    """Put the ready folder in place of the batch's outbox folder; the old one goes last."""
+    live, ready, old = outbox / batch, outbox / f".{batch}.ready", outbox / f".{batch}.old"
+    if live.exists():
+        if old.exists():
+            shutil.rmtree(old)
+        os.rename(live, old)
+    _pause("swap")
+    os.rename(ready, live)
+    _fsync_dir(outbox)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def recover(outbox: Path, book: ledger_mod.Ledger) -> None:
+    """Finish or undo what a crashed run left in the outbox, using the ledger as the judge.
+
+    A staging folder is incomplete: removed. A ready folder whose manifest the
+    ledger recorded was committed: swapped in; otherwise it is removed. A
+    folder moved aside goes back if nothing replaced it, else it is removed.
+    """
+    if not outbox.is_dir():
+        return
+    for batch in sorted({m.group(1) for m in map(_WORK_RE.match, os.listdir(outbox)) if m}):
+        live, staging = outbox / batch, outbox / f".{batch}.staging"
+        ready, old = outbox / f".{batch}.ready", outbox / f".{batch}.old"
+        if staging.exists():
+            shutil.rmtree(staging)
+        if ready.exists():
+            record = book.recorded(batch)
+            manifest = ready / MANIFEST
+            if record and manifest.is_file() and record[1] == sha256_file(manifest):
+                _swap(outbox, batch)
+                continue
+            shutil.rmtree(ready)
+        if old.exists():
+            if live.exists():
+                shutil.rmtree(old)
+            else:
+                os.rename(old, live)
+        _fsync_dir(outbox)
+
+
+def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = None, ledger: str | None = None) -> BatchResult:
+    """Process one batch (default: the newest) and write its outbox folder and ledger record."""
+    started = _now()
+    batch = choose_batch(inbox, batch)
+    where = ledger_mod.location(config.ledger, outbox, ledger)
+    ledger_file = ledger_mod.ledger_path(where)
+    make_dirs(outbox)
+    locks = [
+        (outbox / ".reconcile.lock", f"the outbox {outbox}"),
+        (ledger_mod.lock_path(where), f"the ledger {ledger_file}"),
+    ]
+    with lock.hold_all(locks, f"reconcile run --batch {batch}"), ledger_mod.open_ledger(where) as book:
+        recover(outbox, book)
+        book.refuse_if_signed_off(batch)
+
+        registers = registers_mod.read_registers(inbox, config)
+        submissions, ignored = intake.list_batch(inbox / batch)
+        invoices = [invoice.read_invoice(sub, config) for sub in submissions]
+        _pause("read")
+        history = book.history(exclude_batch=batch)
+        results, register_findings = crosscheck.check_batch(invoices, registers, history, config, batch)
+
+        inputs = {_rel(sub.path, inbox): sub.sha256 for sub in registers.sources.values()}
+        inputs.update({_rel(sub.path, inbox): sub.sha256 for sub in submissions})
+        result = BatchResult(
+            batch=batch,
+            run_id=run_id(batch, config, inputs),
+            started=started,
+            finished=None,
+            invoices=results,
+            register_findings=register_findings,
+            registers=registers,
+            ignored=sorted(ignored),
+            inputs=inputs,
+        )
+
+        staging, ready = outbox / f".{batch}.staging", outbox / f".{batch}.ready"
+        result.finished = _now()
+        try:
+            write_outbox(result, staging, config)
+            _fsync_tree(staging)
+            os.rename(staging, ready)
+            _fsync_dir(outbox)
+            _pause("ledger")
+            book.record_batch(batch, result.run_id, results, outputs_sha256=sha256_file(ready / MANIFEST))
+        except BaseException:  # nothing committed: the previous outbox and ledger stand
+            shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(ready, ignore_errors=True)
+            raise
+        _swap(outbox, batch)
+    return result
+
+
+def _history(where: str) -> History:
+    """The ledger's whole history, read-only; empty when there is no ledger yet."""
+    path = ledger_mod.ledger_path(where)
+    if not path.is_file() or path.stat().st_size == 0:
+        return History.empty()
+    with ledger_mod.open_ledger(where, readonly=True) as book:
+        return book.history(exclude_batch="")
+
+
+def check_file(path: Path, inbox: Path, config: Config, ledger: str | None = None) -> InvoiceResult:
+    """One workbook against the registers and the ledger's history; writes nothing.
+
+    The batch is the workbook's billed month (this month when it cannot be read).
+    `ledger` is a path or URL; None means config's `ledger`, and none at all an empty history.
+    """
+    registers = registers_mod.read_registers(inbox, config)
+    inv = invoice.read_invoice(intake.submission(path), config)
+    month = inv.header.billing_month or dt.date.today().replace(day=1)
+    where = ledger or config.ledger
+    history = _history(where) if where else History.empty()
+    results, _ = crosscheck.check_batch([inv], registers, history, config, month.strftime("%Y-%m"))
+    return results[0]

@@ -1,0 +1,215 @@
+"""The ledger and the locks: what is recorded, replaced, signed off, refused (CONTRACT.md section 5)."""
+
+import datetime as dt
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from reconcile import ledger as ledger_mod, lock
+from reconcile.errors import LedgerError, LockHeld, UsageError
+from reconcile.findings import Finding, Location
+from reconcile.model import ITEMS, Invoice, InvoiceResult, Money, Submission
+
+D = dt.date
+
+
+def result(
+    source_file: str,
+    provider: str | None = "1234567-1",
+    invoice_no: str | None = "L1",
+    month: dt.date | None = D(2026, 11, 1),
+    days: list[tuple[str, str, dt.date, str]] = (),
+    rules: tuple[str, ...] = (),
+    status: str = "approved",
+    fee: Money = Money(),
+    clients: pl.DataFrame | None = None,
+    rows: pl.DataFrame | None = None,
+) -> InvoiceResult:
+    """A fabricated InvoiceResult: days are (decision_id, hetu, date, outcome)."""
+    sub = Submission(Path(source_file), source_file, "0" * 64, 1)
+    items = {i: Money() for i in ITEMS}
+    items["fee"] = fee
+    outcomes = pl.DataFrame(
+        [(d, h, day, "Läsnäolo!C7", o, None) for d, h, day, o in days],
+        schema={"decision_id": pl.Utf8, "hetu": pl.Utf8, "date": pl.Date, "cell": pl.Utf8, "outcome": pl.Utf8, "rule": pl.Utf8},
+        orient="row",
+    )
+    return InvoiceResult(
+        invoice=Invoice(submission=sub, clients=clients),
+        provider_id=provider,
+        invoice_no=invoice_no,
+        billing_month=month,
+        status=status,
+        items=items,
+        rows=rows,
+        day_outcomes=outcomes,
+        findings=[Finding(r, Location(source_file)) for r in rules],
+    )
+
+
+@pytest.fixture
+def book(tmp_path):
+    with ledger_mod.open_ledger(str(tmp_path / "ledger.sqlite")) as b:
+        yield b
+
+
+def table(path: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_history_holds_other_batches_paid_and_held_days(book):
+    oct_ = result("a.xlsx", month=D(2026, 10, 1), days=[("P1", "010190-123A", D(2026, 10, 30), "paid"),
+                                                         ("P1", "010190-123A", D(2026, 10, 29), "held"),
+                                                         ("P1", "010190-123A", D(2026, 10, 28), "rejected")])
+    book.record_batch("2026-10", "run1", [oct_])
+    book.record_batch("2026-11", "run2", [result("b.xlsx", invoice_no="L2", days=[("P1", "010190-123A", D(2026, 11, 2), "paid")])])
+
+    h = book.history(exclude_batch="2026-11")
+    assert h.paid_days.select("hetu", "date", "decision_id", "provider_id", "invoice_no", "batch", "signed_off").rows() == [
+        ("010190-123A", D(2026, 10, 30), "P1", "1234567-1", "L1", "2026-10", False)
+    ]
+    assert h.held_days["date"].to_list() == [D(2026, 10, 29)]
+    assert h.invoices.rows() == [("1234567-1", "L1", "2026-10", D(2026, 10, 1), "approved", False)]
+    assert h.paid_days.schema["date"] == pl.Date
+
+    everything = book.history(exclude_batch="")
+    assert sorted(everything.paid_days["date"].to_list()) == [D(2026, 10, 30), D(2026, 11, 2)]
+
+
+def test_rerun_replaces_the_batch_record(book, tmp_path):
+    book.record_batch("2026-11", "run1", [result("a.xlsx", days=[("P1", "010190-123A", D(2026, 11, 2), "paid"),
+                                                                 ("P1", "010190-123A", D(2026, 11, 3), "paid")])])
+    book.record_batch("2026-11", "run2", [result("a.xlsx", days=[("P1", "010190-123A", D(2026, 11, 3), "paid")])])
+    path = tmp_path / "ledger.sqlite"
+    assert table(path, "SELECT batch, date, state FROM days") == [("2026-11", "2026-11-03", "paid")]
+    assert table(path, "SELECT batch, run_id FROM batches") == [("2026-11", "run2")]
+    assert table(path, "SELECT count(*) FROM invoices") == [(1,)]
+
+
+def test_only_processed_invoices_are_recorded(book, tmp_path):
+    day = [("P1", "010190-123A", D(2026, 11, 2), "paid")]
+    results = [
+        result("ok.xlsx", invoice_no="OK", days=day, fee=Money(4500, 4500, 0, 0)),
+        result("dup1.xlsx", invoice_no="D", days=day, rules=("F007",), status="duplicate"),
+        result("bad.xlsx", invoice_no="B", days=day, rules=("F006",), status="rejected"),
+        result("unread.xlsx", provider=None, invoice_no=None, month=None, rules=("F001",)),
+        result("zero.xlsx", invoice_no="Z", rules=("R201",), status="rejected"),
+    ]
+    book.record_batch("2026-11", "run", results)
+    path = tmp_path / "ledger.sqlite"
+    assert table(path, "SELECT invoice_no, status, claimed_cents, approved_cents FROM invoices ORDER BY 1") == [
+        ("OK", "approved", 4500, 4500), ("Z", "rejected", 0, 0)]
+    assert table(path, "SELECT invoice_no FROM days") == [("OK",)]
+
+
+def test_assessments_of_rows_not_rejected(book):
+    clients = pl.DataFrame({"row": [5, 6], "decision_id": ["P1", "P2"],
+                            "kykyviisari_date": [D(2026, 11, 3), D(2026, 11, 4)], "vat_date": [None, D(2026, 11, 5)]},
+                           schema_overrides={"vat_date": pl.Date})
+    rows = pl.DataFrame({"row": [5, 6], "decision_id": ["P1", "P2"], "status": ["approved", "rejected"]})
+    book.record_batch("2026-11", "run", [result("a.xlsx", clients=clients, rows=rows)])
+    assert book.history("2026-12").assessments.rows() == [("P1", "kykyviisari", D(2026, 11, 3))]
+
+
+def test_approve_signs_off_once_and_then_the_batch_is_final(book):
+    book.record_batch("2026-11", "run", [result("a.xlsx", days=[("P1", "010190-123A", D(2026, 11, 2), "paid")])])
+    first = book.approve("2026-11", "L1", None, "maija")
+    assert (first.provider_id, first.signed_off_by, first.already) == ("1234567-1", "maija", False)
+    again = book.approve("2026-11", "L1", "1234567-1", "pekka")
+    assert (again.signed_off_by, again.signed_off_at, again.already) == ("maija", first.signed_off_at, True)
+    assert book.history("2026-12").paid_days["signed_off"].to_list() == [True]
+    with pytest.raises(LedgerError, match="already signed off") as e:
+        book.record_batch("2026-11", "run2", [])
+    assert e.value.exit_code == 3
+    assert book.history("").paid_days.height == 1  # the refused rerun changed nothing
+
+
+def test_approve_unknown_and_ambiguous_invoice(book):
+    book.record_batch("2026-11", "run", [result("a.xlsx", provider="1234567-1", invoice_no="7"),
+                                         result("b.xlsx", provider="7654321-8", invoice_no="7")])
+    with pytest.raises(UsageError, match="1234567-1, 7654321-8") as e:
+        book.approve("2026-11", "7", None, "maija")
+    assert e.value.exit_code == 2
+    assert book.approve("2026-11", "7", "7654321-8", "maija").provider_id == "7654321-8"
+    with pytest.raises(LedgerError, match="not recorded") as e:
+        book.approve("2026-11", "8", None, "maija")
+    assert e.value.exit_code == 3
+    with pytest.raises(LedgerError):
+        book.approve("2026-10", "7", "1234567-1", "maija")
+
+
+def test_newer_schema_version_is_refused_not_reset(tmp_path):
+    path = tmp_path / "ledger.sqlite"
+    ledger_mod.open_ledger(str(path)).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE schema_version SET version = 99")
+    with pytest.raises(LedgerError, match="version 99") as e:
+        ledger_mod.open_ledger(str(path))
+    assert e.value.exit_code == 3
+    assert table(path, "SELECT version FROM schema_version") == [(99,)]
+
+
+@pytest.mark.parametrize("content", [b"this is not a database" * 100, b"SQLite format 3\x00" + b"\xff" * 4000])
+def test_corrupt_ledger_is_a_job_error(tmp_path, content):
+    path = tmp_path / "ledger.sqlite"
+    path.write_bytes(content)
+    with pytest.raises(LedgerError, match="ledger") as e:
+        ledger_mod.open_ledger(str(path))
+    assert e.value.exit_code == 3
+    assert path.read_bytes() == content
+
+
+def test_a_database_that_is_not_a_ledger(tmp_path):
+    path = tmp_path / "other.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE x (a)")
+    with pytest.raises(LedgerError, match="not a reconcile ledger"):
+        ledger_mod.open_ledger(str(path))
+
+
+def test_urls(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(LedgerError, match="PostgreSQL ledger is not supported") as e:
+        ledger_mod.open_ledger("postgresql://finance@db/reconcile")
+    assert e.value.exit_code == 3
+    with pytest.raises(LedgerError, match="not understood"):
+        ledger_mod.open_ledger("mysql://x/y")
+    ledger_mod.open_ledger("sqlite:///sub/l.sqlite").close()
+    ledger_mod.open_ledger(f"sqlite:///{tmp_path}/abs.sqlite").close()
+    assert (tmp_path / "sub" / "l.sqlite").is_file() and (tmp_path / "abs.sqlite").is_file()
+    assert ledger_mod.lock_path("sqlite:///sub/l.sqlite") == Path("sub/l.sqlite.lock")
+    assert ledger_mod.location("", Path("out")) == str(Path("out") / "ledger.sqlite")
+    assert ledger_mod.location("cfg.sqlite", Path("out"), "cli.sqlite") == "cli.sqlite"
+
+
+def test_ledger_file_and_folder_are_private(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        ledger_mod.open_ledger(str(tmp_path / "new" / "deeper" / "ledger.sqlite")).close()
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "new" / "deeper" / "ledger.sqlite").stat().st_mode) == 0o640
+    assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o750
+    assert stat.S_IMODE((tmp_path / "new" / "deeper").stat().st_mode) == 0o750
+
+
+def test_readonly_never_creates(tmp_path):
+    with pytest.raises(LedgerError, match="does not exist"):
+        ledger_mod.open_ledger(str(tmp_path / "none.sqlite"), readonly=True)
+    assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_second_holder_of_a_lock_is_told_who_holds_it(tmp_path):
+    path = tmp_path / ".reconcile.lock"
+    with lock.hold(path, "reconcile run --batch 2026-11", "the outbox out"):
+        with pytest.raises(LockHeld, match=rf"the outbox out: `reconcile run --batch 2026-11` \(pid {os.getpid()} on ") as e:
+            with lock.hold(path, "reconcile run", "the outbox out"):
+                pass
+        assert e.value.exit_code == 4
+    with lock.hold(path, "reconcile run", "the outbox out"):  # released: free again
+        pass
