@@ -48,6 +48,7 @@ from schemas.invoice import AttendanceKeys, Clients, GuidanceLog, InvoiceHeader
 from schemas.registers import Decisions
 
 LANG_INDEX = {"fi": 0, "sv": 1, "en": 2}
+DAY_LIST_CODES = ("X", "S", "P", "L")  # the drop-down of a day cell, before the hours
 GUIDANCE_ROWS = 300  # blank rows of the guidance log that carry validations
 MIN_HOURS, MAX_HOURS = 4, 12  # hours a day cell may hold (contract: at least 4; 12 is the template's cap)
 
@@ -386,12 +387,14 @@ class _Builder:
 
         top, bottom = self.att_header_row + 1, self.att_header_row + len(self.clients)
         left, right = self.first_day_col, self.count_col - 1
-        first_cell = xl_rowcol_to_cell(top, left)
+        # A drop-down of the contract's codes and whole hours. Its error style is
+        # "warning": half hours (4,5) are valid contract values a list cannot hold,
+        # so anything else typed is questioned, not refused; the reader decides.
         ws.data_validation(top, left, bottom, right, {
-            "validate": "custom",
-            "value": (f"=OR(AND(ISNUMBER({first_cell}),{first_cell}>={MIN_HOURS},{first_cell}<={MAX_HOURS}),"
-                      + ",".join(f'UPPER(TRIM({first_cell}))="{code}"' for code in ("X", "S", "P", "L")) + ")"),
+            "validate": "list",
+            "source": [*DAY_LIST_CODES, *(str(h) for h in range(MIN_HOURS, MAX_HOURS + 1))],
             "ignore_blank": True,
+            "error_type": "warning",
             "input_title": self.t["prompt_title"],
             "input_message": self.t["day_prompt"],
             "error_title": self.t["day_title"],

@@ -136,9 +136,9 @@ def test_calendar_validation_shading_and_locks(nov_template):
     wb = openpyxl.load_workbook(nov_template)
     att = wb["Läsnäolo"]
     [dv] = att.data_validations.dataValidation
-    assert (dv.type, str(dv.sqref), dv.allow_blank) == ("custom", "E3:AH5", True)
-    assert dv.formula1 == ('OR(AND(ISNUMBER(E3),E3>=4,E3<=12),UPPER(TRIM(E3))="X",UPPER(TRIM(E3))="S",'
-                           'UPPER(TRIM(E3))="P",UPPER(TRIM(E3))="L")')
+    assert (dv.type, str(dv.sqref), dv.allow_blank, dv.errorStyle) == ("list", "E3:AH5", True, "warning")
+    assert dv.formula1 == '"X,S,P,L,4,5,6,7,8,9,10,11,12"'
+    assert not dv.showDropDown  # openpyxl's inverted flag: False means the in-cell arrow is shown
     assert att.protection.sheet and att.protection.password is None
 
     def fill(ref: str) -> str:
