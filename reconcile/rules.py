@@ -416,3 +416,15 @@ def render(template: str, values: Mapping[str, Any]) -> str:
         return _formatter.vformat(template, (), _Blank(values))
     except (ValueError, IndexError, AttributeError):
         return template
+
+
+def markdown_table() -> str:
+    """The README's rule table, rendered from the catalogue (a test keeps them equal)."""
+    lines = ["| code | level | severity | effect | what |", "|---|---|---|---|---|"]
+    for rule in CATALOGUE.values():
+        lines.append(f"| {rule.code} | {rule.level} | {rule.severity} | {rule.effect} | {rule.title} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m reconcile.rules: print the README's table
+    print(markdown_table())

@@ -1,0 +1,39 @@
+"""One rule catalogue: every code emitted is catalogued, every catalogued code is emitted,
+and the README's rule table is the catalogue's."""
+
+import re
+from pathlib import Path
+
+from reconcile import rules
+
+ROOT = Path(__file__).resolve().parents[1]
+CODE = re.compile(r"""["']([FVRX]\d{3})["']""")
+
+
+def codes_in_source() -> set[str]:
+    found: set[str] = set()
+    for folder in ("reconcile", "schemas"):
+        for path in (ROOT / folder).rglob("*.py"):
+            if path == ROOT / "reconcile" / "rules.py":
+                continue
+            found.update(CODE.findall(path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_every_code_in_the_source_is_catalogued():
+    assert codes_in_source() - set(rules.CATALOGUE) == set()
+
+
+def test_every_catalogued_code_has_an_emitter():
+    assert set(rules.CATALOGUE) - codes_in_source() == set()
+
+
+def test_every_rule_has_all_three_languages():
+    for code, rule in rules.CATALOGUE.items():
+        assert set(rule.texts) == set(rules.LANGUAGES), code
+        assert all(t.message and t.fix for t in rule.texts.values()), code
+
+
+def test_readme_rule_table_is_rendered_from_the_catalogue():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert rules.markdown_table() in readme, "run `python -m reconcile.rules` and paste its table into README.md"

@@ -1,0 +1,38 @@
+"""The README is the user's manual: its two commands exist and every command is described."""
+
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from reconcile.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_starts_with_the_two_commands_and_the_makefile_has_them():
+    first_block = README.split("```sh", 1)[1].split("```", 1)[0]
+    assert re.findall(r"^make (\w+)", first_block, re.M) == ["demo", "test"]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^demo:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_every_command_has_a_readme_section_and_help():
+    assert main.commands, "the command group is empty"
+    for name, command in main.commands.items():
+        assert f"### reconcile {name}" in README, f"README does not describe `reconcile {name}`"
+        result = CliRunner().invoke(main, [name, "--help"])
+        assert result.exit_code == 0, result.output
+        for option in ("--inbox", "--outbox", "--config", "--debug"):
+            assert option in result.output, (name, option)
+
+
+def test_every_option_of_every_command_is_named_in_the_readme():
+    common = {"--inbox", "--outbox", "--config", "--debug", "--help"}
+    for name, command in main.commands.items():
+        for param in command.params:
+            for opt in getattr(param, "opts", []):
+                if opt.startswith("--") and opt not in common:
+                    assert opt in README, f"README does not mention {opt} of `reconcile {name}`"
