@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/reconcile demo --inbox /tmp/reconcile-demo-inbox --providers 6 --clients 60
+	$(BIN)/reconcile run --batch 2026-10
+	$(BIN)/reconcile run --batch 2026-11
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
