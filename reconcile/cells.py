@@ -95,7 +95,7 @@ def _error(raw: Any) -> CellError | None:
 
 
 def is_empty(raw: Any) -> bool:
-    return raw is None or (isinstance(raw, str) and clean(raw) == "")
+    return raw is None or (isinstance(raw, str) and (raw == "" or clean(raw) == ""))
 
 
 def _check_error(raw: Any, expected: str) -> None:
@@ -105,6 +105,8 @@ def _check_error(raw: Any, expected: str) -> None:
 
 def text(raw: Any) -> str | None:
     """Text as typed; a number becomes its shortest form (`1001`, not `1001.0`)."""
+    if raw.__class__ is str and raw.isascii() and "#" not in raw and "  " not in raw:
+        return raw.strip() or None  # the common case: nothing to clean, no error spelling (they start with #)
     _check_error(raw, "text")
     if raw is None:
         return None

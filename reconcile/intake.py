@@ -3,6 +3,7 @@
     list_batch   the submissions of a batch folder, and the lock files it ignores
     submission   one file with its sha256, read as a stream
     inspect      F001 (not a readable .xlsx) or F002 (unsafe or too big), or None
+    examine      the same, with what the scan saw that the reader needs (`Inspection`)
 
 `inspect` runs before anything parses a workbook as a whole, on every file
 of a batch, so it decides by content (never by the file's name) in bounded
@@ -16,15 +17,28 @@ A finding's `params` carry `kind` (a stable word for the reason, listed in
 `KINDS`), `reason` (an English sentence naming the figures, also in
 `found`), and the figures themselves (`size_mib`, `limit_mib`, `part`, ...),
 so the message templates can say what was wrong in any language.
+
+While it streams the worksheets anyway, the scan notes what the fast reader
+(`sheets.open_book`, python-calamine) cannot see or must not be given: the
+cells holding error values (`#REF!`, with their cached text; calamine reads
+them as empty strings) and the furthest row and column of any cell holding
+something (calamine allocates the whole rectangle up to that cell, so one
+value at XFD1048576 would need billions of cells). It also maps each sheet
+name of `xl/workbook.xml` to its part through `xl/_rels/workbook.xml.rels`,
+as calamine does, so the reader knows which part a sheet came from.
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
+import itertools
 import os
+import posixpath
+import string
 import struct
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from xml.parsers import expat
@@ -63,10 +77,51 @@ ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")  # a stream name in the C
 ODF_MIMETYPE = b"application/vnd.oasis.opendocument"
 CONTENT_TYPES = "[Content_Types].xml"
 WORKBOOK = "xl/workbook.xml"
+WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+WORKSHEET_REL = "/worksheet"  # the end of a worksheet relationship's Type
 WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 MACRO_TYPES = ("macroenabled", "vbaproject", "vbadata", "ms-excel.intl.macrosheet", "ms-excel.macrosheet")
 XML_EXTENSIONS = (".xml", ".rels")
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+# Column letters -> column number, "A" -> 1 ... "XFD" -> 16384 (letters in Excel's order).
+COLUMNS = {"".join(letters): n for n, letters in enumerate(
+    itertools.islice(itertools.chain.from_iterable(
+        itertools.product(string.ascii_uppercase, repeat=k) for k in (1, 2, 3)), 16384), start=1)}
+
+
+@dataclass
+class SheetScan:
+    """What the scan saw in one worksheet part.
+
+    `max_row` and `max_col` are the furthest row and column (1-based) of any
+    cell holding a value, an inline string or a formula, by the cell's own
+    reference; `exact` is False when a cell had no reference or an unreadable
+    one, so that the reader does not rely on them. `errors` maps (row,
+    column) of each cell of type error to its cached text (`#REF!`).
+    """
+
+    part: str
+    max_row: int = 0
+    max_col: int = 0
+    exact: bool = True
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
+
+
+@dataclass
+class Inspection:
+    """What `examine` learnt of one file: a refusal, or what the reader needs.
+
+    `sheets` maps each worksheet's name (from `xl/workbook.xml`) to the scan
+    of its part; `mapped` is False when some worksheet could not be traced to
+    a scanned part (the reader then takes its slower, self-sufficient path).
+    """
+
+    path: Path
+    finding: Finding | None = None
+    sheets: dict[str, SheetScan] = field(default_factory=dict)
+    mapped: bool = False
 
 
 class _Refused(Exception):
@@ -117,21 +172,28 @@ def submission(path: Path) -> Submission:
 
 def inspect(sub: Submission, limits: Limits) -> Finding | None:
     """F001 or F002 when the file must not be opened as a workbook; None when it is safe to open."""
+    return examine(sub, limits).finding
+
+
+def examine(sub: Submission, limits: Limits) -> Inspection:
+    """`inspect`'s answer, and for a file safe to open what its scan saw of the worksheets."""
+    out = Inspection(sub.path)
     try:
-        _check(sub.path, limits)
+        out.sheets, out.mapped = _check(sub.path, limits)
+        return out
     except _Refused as r:
         params = {"kind": r.kind, "reason": r.reason, **r.figures}
-        return Finding(r.rule, Location(source_file=sub.source_file), params=params, found=r.reason)
+        out.finding = Finding(r.rule, Location(source_file=sub.source_file), params=params, found=r.reason)
     except OSError as e:
         reason = f"the file cannot be read ({e.strerror or type(e).__name__})"
-        return Finding("F001", Location(source_file=sub.source_file), params={"kind": "unreadable", "reason": reason}, found=reason)
+        out.finding = Finding("F001", Location(source_file=sub.source_file), params={"kind": "unreadable", "reason": reason}, found=reason)
     except Exception as e:  # zipfile and zlib raise many kinds on damaged input (struct.error, ValueError, ...)
         reason = f"the zip archive is truncated or corrupt ({type(e).__name__}: {e})"
-        return Finding("F001", Location(source_file=sub.source_file), params={"kind": "corrupt_zip", "reason": reason}, found=reason)
-    return None
+        out.finding = Finding("F001", Location(source_file=sub.source_file), params={"kind": "corrupt_zip", "reason": reason}, found=reason)
+    return out
 
 
-def _check(path: Path, limits: Limits) -> None:
+def _check(path: Path, limits: Limits) -> tuple[dict[str, SheetScan], bool]:
     size = path.stat().st_size
     if size == 0:
         raise _Refused("F001", "empty", "the file is empty (0 bytes)")
@@ -155,7 +217,7 @@ def _check(path: Path, limits: Limits) -> None:
         members = archive.infolist()
         _check_odf(archive, members)
         _check_directory(members, limits)
-        _scan_parts(archive, members, limits)
+        return _scan_parts(archive, members, limits)
 
 
 def _not_a_zip(path: Path, head: bytes, limits: Limits) -> None:
@@ -294,16 +356,23 @@ def _check_ratio(member: zipfile.ZipInfo, unpacked: int, limits: Limits) -> None
         )
 
 
-def _scan_parts(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], limits: Limits) -> None:
-    """Stream every part, [Content_Types].xml first, trusting no declared size."""
+def _scan_parts(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo],
+                limits: Limits) -> tuple[dict[str, SheetScan], bool]:
+    """Stream every part, [Content_Types].xml first, trusting no declared size.
+
+    Returns the worksheets by sheet name, and whether every worksheet named
+    in the workbook was traced to a scanned part.
+    """
     members = sorted(members, key=lambda m: m.filename != CONTENT_TYPES)
     worksheets: set[str] = set()
+    scans: dict[str, _XmlScan] = {}
     unpacked_total = 0
     for member in members:
         name = member.filename
         scan = None
         if name.lower().endswith(XML_EXTENSIONS):
             scan = _XmlScan(name, limits, worksheet=name in worksheets or name.startswith("xl/worksheets/"))
+            scans[name] = scan
         unpacked = 0
         try:
             with archive.open(member) as part:
@@ -324,6 +393,27 @@ def _scan_parts(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], limits
             worksheets = scan.worksheets
             if scan.macro_part:
                 raise _Refused("F002", "macros", f"the workbook holds macros (content type of {scan.macro_part})", part=scan.macro_part)
+    return _sheet_parts(scans)
+
+
+def _sheet_parts(scans: dict[str, "_XmlScan"]) -> tuple[dict[str, SheetScan], bool]:
+    """Each worksheet name of the workbook with the scan of its part, as calamine finds them."""
+    workbook, rels = scans.get(WORKBOOK), scans.get(WORKBOOK_RELS)
+    if workbook is None or rels is None:
+        return {}, False
+    sheets: dict[str, SheetScan] = {}
+    mapped = True
+    for sheet_name, rel_id in workbook.sheet_rels:
+        rel_type, target = rels.relationships.get(rel_id, ("", ""))
+        if not rel_type.endswith(WORKSHEET_REL):
+            continue  # a chart sheet or a dialog sheet: no reader reads it
+        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        scan = scans.get(part)
+        if scan is None or scan.sheet is None or sheet_name in sheets:
+            mapped = False
+            continue
+        sheets[sheet_name] = scan.sheet
+    return sheets, mapped
 
 
 def _bad_xml(archive: zipfile.ZipFile, member: zipfile.ZipInfo, error: expat.ExpatError) -> None:
@@ -358,7 +448,9 @@ class _XmlScan:
     counts the same as an unprefixed one. A worksheet row counts when one of
     its cells holds a value (`<v>`) or an inline string (`<is>`); the
     declared `<dimension>` is not trusted. In `[Content_Types].xml` the scan
-    also collects the worksheet parts and notes any macro content type.
+    also collects the worksheet parts and notes any macro content type; in a
+    worksheet it fills a `SheetScan` (furthest cell, error cells); in the
+    workbook and its relationships it collects the sheets and their parts.
     The handlers are kept lean: they run once per element of every part.
     """
 
@@ -371,6 +463,12 @@ class _XmlScan:
         self.open_row = False  # inside a row whose values are not counted yet
         self.worksheets: set[str] = set()
         self.macro_part = ""
+        self.sheet: SheetScan | None = None
+        self.cell: list[str] | None = None  # the attributes of the last <c> seen
+        self.error_at: tuple[int, int] = (0, 0)
+        self.error_text: list[str] = []
+        self.sheet_rels: list[tuple[str, str]] = []  # workbook.xml: (sheet name, relationship id)
+        self.relationships: dict[str, tuple[str, str]] = {}  # workbook.xml.rels: id -> (type, target)
         p = expat.ParserCreate()
         p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
         p.ordered_attributes = True  # a list is cheaper to build than a dict
@@ -379,7 +477,12 @@ class _XmlScan:
         if name == CONTENT_TYPES:
             p.StartElementHandler = self._start_content_types
         elif worksheet:
+            self.sheet = SheetScan(name)
             p.StartElementHandler = self._start_sheet
+        elif name == WORKBOOK:
+            p.StartElementHandler = self._start_workbook
+        elif name == WORKBOOK_RELS:
+            p.StartElementHandler = self._start_rels
         else:
             p.StartElementHandler = self._start
         p.EndElementHandler = self._end
@@ -406,20 +509,54 @@ class _XmlScan:
         self.depth += 1
         if self.depth > self.max_depth:
             self._too_deep()
-        if name == "c" or not self.open_row and name == "v":  # the commonest, and not decisive
+        if name == "c":  # the commonest element: only remembered for its value
+            self.cell = attrs
             return
         local = name.rpartition(":")[2]
-        if local == "row":
+        if local == "c":
+            self.cell = attrs
+        elif local == "row":
             self.open_row = True
-        elif self.open_row and (local == "v" or local == "is"):
-            self.open_row = False
-            self.rows += 1
-            if self.rows > self.max_rows:
-                raise _Refused(
-                    "F002", "rows",
-                    f"sheet part {self.name} holds values on more than {self.max_rows} rows; the limit is {self.max_rows}",
-                    part=self.name, limit=self.max_rows,
-                )
+        elif local == "v" or local == "is" or local == "f":
+            self._cell_content(local)
+            if self.open_row and local != "f":
+                self.open_row = False
+                self.rows += 1
+                if self.rows > self.max_rows:
+                    raise _Refused(
+                        "F002", "rows",
+                        f"sheet part {self.name} holds values on more than {self.max_rows} rows; the limit is {self.max_rows}",
+                        part=self.name, limit=self.max_rows,
+                    )
+
+    def _cell_content(self, local: str) -> None:
+        """Where the cell holding this value, inline string or formula sits; an error value's text."""
+        attrs, sheet = self.cell, self.sheet
+        if attrs is None:
+            return
+        ref = attrs[1] if attrs and attrs[0] == "r" else _attribute(attrs, "r")
+        letters = ref.rstrip("0123456789") if ref else ""
+        col = COLUMNS.get(letters.upper())
+        digits = ref[len(letters):] if ref else ""
+        if col is None or not (digits.isascii() and digits.isdigit()):
+            sheet.exact = False
+            return
+        row = int(digits)
+        if row > sheet.max_row:
+            sheet.max_row = row
+        if col > sheet.max_col:
+            sheet.max_col = col
+        if local == "v" and "e" in attrs and _attribute(attrs, "t") == "e":
+            self.error_at = (row, col)
+            self.error_text = []
+            self.parser.CharacterDataHandler = self.error_text.append
+            self.parser.EndElementHandler = self._end_error
+
+    def _end_error(self, name: str) -> None:
+        self.depth -= 1
+        self.sheet.errors[self.error_at] = "".join(self.error_text).strip()
+        self.parser.CharacterDataHandler = None
+        self.parser.EndElementHandler = self._end
 
     def _start_content_types(self, name: str, attrs: list[str]) -> None:
         self._start(name, attrs)
@@ -431,5 +568,27 @@ class _XmlScan:
         if not self.macro_part and any(t in content_type.lower() for t in MACRO_TYPES):
             self.macro_part = part or f"*.{values.get('Extension', '')}"
 
+    def _start_workbook(self, name: str, attrs: list[str]) -> None:
+        self._start(name, attrs)
+        if name.rpartition(":")[2] == "sheet":
+            values = dict(zip(attrs[::2], attrs[1::2]))
+            rel_id = next((v for k, v in values.items() if k.endswith(":id")), "")
+            self.sheet_rels.append((values.get("name", ""), rel_id))
+
+    def _start_rels(self, name: str, attrs: list[str]) -> None:
+        self._start(name, attrs)
+        if name.rpartition(":")[2] == "Relationship":
+            values = dict(zip(attrs[::2], attrs[1::2]))
+            if values.get("TargetMode") != "External":
+                self.relationships[values.get("Id", "")] = (values.get("Type", ""), values.get("Target", ""))
+
     def _end(self, name: str) -> None:
         self.depth -= 1
+
+
+def _attribute(attrs: list[str], key: str) -> str | None:
+    """An attribute's value from expat's ordered list [name, value, name, value, ...]."""
+    for i in range(0, len(attrs) - 1, 2):
+        if attrs[i] == key:
+            return attrs[i + 1]
+    return None

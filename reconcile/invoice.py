@@ -10,6 +10,19 @@ problem with a money column (`money=True` in `schemas.invoice.Clients`)
 rejects the row; elsewhere it is a warning and the value counts as empty.
 `read_invoice` never raises: an unexpected exception becomes F001 (fatal).
 
+`read_invoices` reads a whole batch and validates with Pandera once per
+model for the batch instead of once per sheet: a validation costs some 15 ms
+whatever the frame's size. Each sheet's frame waits as a `_Check` while the
+rest of its workbook is read; then the frames of one model are stacked with
+the number of their check, validated once (`lazy=True`), and each failure
+case goes back to its own frame by that number and its position. The models
+check each value on its own (ranges, henkilötunnus), never across rows, so
+a stacked frame fails exactly where the frames alone would; each check's
+findings are put where a validation of its own would have put them, so an
+invoice's findings keep their order. `read_invoice` is the batch of one.
+On more than one core, `read_invoices` reads the files in chunks on worker
+processes, and returns the invoices in the order of the submissions.
+
 Decisions where the contract is silent:
 - an empty Päätösnumero or Henkilötunnus on a client row (not the trailing
   totals row) rejects the row: a row that names no one cannot be paid;
@@ -23,8 +36,12 @@ Decisions where the contract is silent:
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 import re
-from typing import Any
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import pandera.polars as pa
 import polars as pl
@@ -52,22 +69,108 @@ def frame_schema(specs: list[ColumnSpec]) -> dict[str, pl.DataType]:
 
 def read_invoice(sub: Submission, config: Config) -> Invoice:
     """Read one submission. Never raises: an unexpected error is an F001 finding, fatal."""
+    return _read_chunk([sub], config)[0]
+
+
+def read_invoices(subs: list[Submission], config: Config, workers: int | None = None) -> list[Invoice]:
+    """Read a batch of submissions, in their order; as `read_invoice` on each, only faster.
+
+    `workers` processes read chunks of the batch (default: one per core,
+    never more than one per `MIN_CHUNK` files); 1 reads in this process.
+    """
+    workers = min(workers or os.cpu_count() or 1, max(1, len(subs) // MIN_CHUNK))
+    if workers <= 1:
+        return _read_chunk(subs, config)
+    size = -(-len(subs) // workers)
+    chunks = [subs[i:i + size] for i in range(0, len(subs), size)]
+    # "spawn": a forked child of a process whose Polars thread pool is running can deadlock.
+    with ProcessPoolExecutor(max_workers=len(chunks), mp_context=multiprocessing.get_context("spawn")) as pool:
+        parts = pool.map(_read_chunk, chunks, [config] * len(chunks))
+        return [inv for part in parts for inv in part]
+
+
+MIN_CHUNK = 40  # fewer files than this per process cost more to start a process than they save
+
+
+def _read_chunk(subs: list[Submission], config: Config) -> list[Invoice]:
+    readers = [_start(sub, config) for sub in subs]
+    checks = [c for r in readers for c in r.checks]
+    by_model: dict[type, list[_Check]] = {}
+    for check in checks:
+        by_model.setdefault(check.model, []).append(check)
+    for model, group in by_model.items():
+        _validate_together(model, group)
+    for reader in readers:
+        _guard(reader.inv, reader.finish)
+    return [reader.inv for reader in readers]
+
+
+def _start(sub: Submission, config: Config) -> "_Reader":
+    """Everything of one file up to validation (the checks it waits for are in `_Reader.checks`)."""
+    inv = _empty_invoice(sub)
+    reader = _Reader(inv, None)
+
+    def read() -> None:
+        inspection = intake.examine(sub, config.limits)
+        if inspection.finding is not None:
+            inv.findings.append(inspection.finding)
+            inv.fatal = True
+            return
+        reader.book = sheets.open_book(inspection)
+        reader.read()
+
+    _guard(inv, read)
+    return reader
+
+
+def _empty_invoice(sub: Submission) -> Invoice:
     inv = Invoice(submission=sub)
     inv.clients = pl.DataFrame(schema={**frame_schema(columns(Clients)), "rejected": pl.Utf8})
     inv.attendance = pl.DataFrame(schema={"row": pl.Int64, "decision_id": pl.Utf8, "hetu": pl.Utf8, "rejected": pl.Utf8})
     inv.days = pl.DataFrame(schema=DAY_COLUMNS)
+    return inv
+
+
+def _guard(inv: Invoice, step: Callable[[], None]) -> None:
+    """Run a step of reading; an unexpected exception becomes F001 (fatal)."""
     try:
-        refused = intake.inspect(sub, config.limits)
-        if refused is not None:
-            inv.findings.append(refused)
-            inv.fatal = True
-            return inv
-        _Reader(inv, sheets.open_book(sub.path)).read()
+        step()
     except Exception as exc:  # noqa: BLE001 - bad input never raises (STYLE.md 5)
-        inv.findings.append(Finding("F001", Location(sub.source_file), found=f"{type(exc).__name__}: {exc}",
+        inv.findings.append(Finding("F001", Location(inv.source_file), found=f"{type(exc).__name__}: {exc}",
                                     params={"detail": type(exc).__name__}))
         inv.fatal = True
-    return inv
+
+
+@dataclass
+class _Check:
+    """A sheet's frame waiting for Pandera, and what to do with it once checked."""
+
+    model: type
+    df: pl.DataFrame
+    at: int  # where in the invoice's findings this validation's findings go
+    then: Callable[[pl.DataFrame | None], None]  # given the failure cases of this frame (None: none)
+    failures: pl.DataFrame | None = None
+    error: Exception | None = None  # an unexpected exception from Pandera
+
+
+def _validate_together(model: type, group: list[_Check]) -> None:
+    """Validate the frames of one model as one stacked frame and hand each its own failure cases."""
+    stacked = pl.concat([c.df.with_columns(_check=pl.lit(i, dtype=pl.Int64), _position=pl.int_range(pl.len(),
+                         dtype=pl.Int64)) for i, c in enumerate(group)], how="vertical")
+    try:
+        model.validate(stacked, lazy=True)
+        return
+    except pa.errors.SchemaErrors as err:
+        failures = err.failure_cases.filter(pl.col("index").is_not_null())
+    except Exception as exc:  # noqa: BLE001 - each invoice then gets its F001
+        for c in group:
+            c.error = exc
+        return
+    where = stacked.select("_check", "_position").with_row_index("index").with_columns(pl.col("index").cast(pl.Int64))
+    failures = failures.with_columns(pl.col("index").cast(pl.Int64)).join(where, on="index", how="left",
+                                                                            maintain_order="left")
+    for (i,), part in failures.group_by("_check", maintain_order=True):
+        group[i].failures = part.with_columns(index=pl.col("_position")).drop("_check", "_position")
 
 
 def day_of_header(header: Any, month: dt.date | None) -> tuple[int | None, dt.date | None] | None:
@@ -96,9 +199,27 @@ def day_of_header(header: Any, month: dt.date | None) -> tuple[int | None, dt.da
 
 
 class _Reader:
-    def __init__(self, inv: Invoice, book: sheets.Book):
+    def __init__(self, inv: Invoice, book: sheets.Book | None):
         self.inv = inv
         self.book = book
+        self.checks: list[_Check] = []
+
+    def check(self, model: type, df: pl.DataFrame, then: Callable[[pl.DataFrame | None], None]) -> None:
+        """Validate `df` with the batch, then call `then` with its failure cases."""
+        self.checks.append(_Check(model, df, len(self.inv.findings), then))
+
+    def finish(self) -> None:
+        """Each sheet's steps after validation, their findings put where the validation stood."""
+        shift = 0
+        for c in self.checks:
+            if c.error is not None:
+                raise c.error
+            start = len(self.inv.findings)
+            c.then(c.failures)
+            added = self.inv.findings[start:]
+            del self.inv.findings[start:]
+            self.inv.findings[c.at + shift:c.at + shift] = added
+            shift += len(added)
 
     # -- findings -------------------------------------------------------------
 
@@ -208,14 +329,12 @@ class _Reader:
         problems.setdefault(row, []).append((rule, spec.field) if rejects else ("", spec.field))
         return rejects
 
-    def validate(self, model: type, df: pl.DataFrame, table: sheets.Table, kind: str, specs: list[ColumnSpec],
-                 problems: dict[int, list[tuple[str, str]]], warn_only: bool = False) -> pl.DataFrame:
-        """Pandera's checks (ranges: V103, henkilötunnus: V104) as findings at their cells."""
-        try:
-            model.validate(df, lazy=True)
+    def failed(self, failures: pl.DataFrame | None, df: pl.DataFrame, table: sheets.Table, kind: str,
+               specs: list[ColumnSpec], problems: dict[int, list[tuple[str, str]]],
+               warn_only: bool = False) -> pl.DataFrame:
+        """Pandera's failure cases (ranges: V103, henkilötunnus: V104) as findings at their cells."""
+        if failures is None:
             return df
-        except pa.errors.SchemaErrors as err:
-            failures = err.failure_cases.filter(pl.col("index").is_not_null())
         by_field = {s.field: s for s in specs}
         blank: dict[str, list[int]] = {}
         for f in failures.iter_rows(named=True):
@@ -265,9 +384,13 @@ class _Reader:
         problems: dict[int, list[tuple[str, str]]] = {}
         data = self.read_cells(table, specs, "clients", problems)
         df = pl.DataFrame(data, schema=frame_schema(specs))
-        df = self.validate(Clients, df, table, "clients", specs, problems)
-        self.duplicates(table, df, "clients", problems)
-        self.inv.clients = df.with_columns(self.rejected(df, problems))
+
+        def then(failures: pl.DataFrame | None) -> None:
+            checked = self.failed(failures, df, table, "clients", specs, problems)
+            self.duplicates(table, checked, "clients", problems)
+            self.inv.clients = checked.with_columns(self.rejected(checked, problems))
+
+        self.check(Clients, df, then)
 
     def read_attendance(self, grid: sheets.Grid) -> None:
         specs = columns(AttendanceKeys)
@@ -287,29 +410,36 @@ class _Reader:
         problems: dict[int, list[tuple[str, str]]] = {}
         data = self.read_cells(table, specs, "attendance", problems)
         df = pl.DataFrame(data, schema=frame_schema(specs))
-        df = self.validate(AttendanceKeys, df, table, "attendance", specs, problems)
-        self.duplicates(table, df, "attendance", problems)
-        self.inv.attendance = df.select("row", "decision_id", "hetu").with_columns(self.rejected(df, problems))
+
+        def then(failures: pl.DataFrame | None) -> None:
+            checked = self.failed(failures, df, table, "attendance", specs, problems)
+            self.duplicates(table, checked, "attendance", problems)
+            self.inv.attendance = checked.select("row", "decision_id", "hetu").with_columns(self.rejected(checked, problems))
+
+        self.check(AttendanceKeys, df, then)
+        # Validation never changes a key here (a bad henkilötunnus rejects the row, it is not blanked).
         keys = dict(zip(df["row"], zip(df["decision_id"], df["hetu"])))
         days: dict[str, list] = {name: [] for name in DAY_COLUMNS}
+        letters = [get_column_letter(index + 1) for index, _, _ in day_columns]
         for n, values in table.rows:
             decision, hetu = keys[n]
-            for index, day, date in day_columns:
-                raw = sheets.value(values, index)
+            for (index, day, date), letter in zip(day_columns, letters):
+                raw = values[index] if index < len(values) else None
                 if cells.is_empty(raw):
                     continue
-                code, hours = self.day_code(grid.name, table, n, index, raw, decision, date)
+                cell = f"{letter}{n}"
+                code, hours = self.day_code(grid.name, cell, raw, decision, date)
                 if code is None:
                     continue
-                cell = f"{get_column_letter(index + 1)}{n}"
                 for name, v in zip(DAY_COLUMNS, (n, decision, hetu, day, date, cell, code, hours, cells.shown(raw))):
                     days[name].append(v)
         self.inv.days = pl.DataFrame(days, schema=DAY_COLUMNS)
 
-    def day_code(self, sheet: str, table: sheets.Table, row: int, index: int, raw: Any,
-                 decision: str | None, date: dt.date | None) -> tuple[str | None, int | None]:
+    def day_code(self, sheet: str, cell: str, raw: Any, decision: str | None,
+                 date: dt.date | None) -> tuple[str | None, int | None]:
         """("X", None), ("H", hours), ("?", None) with a finding, or (None, None) for S, P and L."""
-        cell = f"{get_column_letter(index + 1)}{row}"
+        if raw == "X" or raw == "x":  # the commonest
+            return "X", None
         code = None if isinstance(raw, cells.CellError) else cells.code(raw)
         if code == "x":
             return "X", None
@@ -344,7 +474,11 @@ class _Reader:
                 value = None
             data["type"][i] = value
         df = pl.DataFrame(data, schema=frame_schema(specs))
-        self.inv.guidance = self.validate(GuidanceLog, df, table, "guidance", specs, problems, warn_only=True)
+
+        def then(failures: pl.DataFrame | None) -> None:
+            self.inv.guidance = self.failed(failures, df, table, "guidance", specs, problems, warn_only=True)
+
+        self.check(GuidanceLog, df, then)
 
 
 def _read_value(spec: ColumnSpec, raw: Any) -> Any:

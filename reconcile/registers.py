@@ -60,11 +60,11 @@ def read_register(folder: Path, kind: str, model: type, config: Config) -> tuple
         except (UnicodeDecodeError, OSError) as exc:
             raise RegisterError(f"The register {name} cannot be read as UTF-8 CSV ({type(exc).__name__}).") from None
     else:
-        refused = intake.inspect(sub, config.limits)
-        if refused is not None:
-            raise RegisterError(f"The register {name} cannot be opened safely: {refused.found}.")
+        inspection = intake.examine(sub, config.limits)
+        if inspection.finding is not None:
+            raise RegisterError(f"The register {name} cannot be opened safely: {inspection.finding.found}.")
         try:
-            book = sheets.open_book(path)
+            book = sheets.open_book(inspection)
         except Exception as exc:  # noqa: BLE001 - any library error means: not readable
             raise RegisterError(f"The register {name} cannot be read ({type(exc).__name__}: {exc}).") from None
     grid = sheets.find_sheet(book, kind)
