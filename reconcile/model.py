@@ -183,6 +183,7 @@ class BatchResult:
     registers: Registers
     ignored: list[str] = field(default_factory=list)  # lock files left by Excel / LibreOffice
     inputs: dict[str, str] = field(default_factory=dict)  # input path (relative to inbox) -> sha256
+    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds (read, reconcile, annotate, reports, ledger)
 
     @property
     def findings(self) -> list[Finding]:

@@ -1,9 +1,7 @@
 """annotated.xlsx: the provider's own workbook, marked where the checks found something.
 
-Last stage, per invoice that was processed (not rejected as a whole). The
-workbook is loaded in full with openpyxl (`keep_links=False`, so links to other
-workbooks never reach an output; a formula that points at another workbook is
-replaced by its cached value), keeping formulas, formats and layout. Then:
+Last stage, per invoice that was processed (not rejected as a whole). What
+changes is decided once, as an `xlsxpatch.Plan`:
 
 - every cell behind a finding gets a fill by the strongest effect on it
   (reject #FFC7CE, hold #F8CBAD, adjust #FFEB9C, warning #BDD7EE) and one
@@ -11,15 +9,26 @@ replaced by its cached value), keeping formulas, formats and layout. Then:
 - `Asiakkaat` gains `Hyväksytty €` and `Tila` after its last column;
 - a new first sheet `Tarkastus` sums claimed, approved, held and rejected by
   item, with the batch, the run id and the rules version.
+
+The plan is then written by `xlsxpatch.patch`, which copies the provider's
+zip and rewrites only the parts that change. When that module does not
+handle a workbook's structure (`xlsxpatch.Unsupported`: links to other
+workbooks, existing comments on a marked sheet, ...), the workbook is loaded
+in full with openpyxl instead (`keep_links=False`, so links never reach an
+output; a formula that points at another workbook or the web is replaced by
+its cached value), keeping formulas, formats and layout, and the same plan
+is applied to it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from pathlib import Path
 
 import openpyxl
+from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -27,6 +36,7 @@ from openpyxl.utils import get_column_letter
 from reconcile import RULES_VERSION, messages
 from reconcile.findings import Finding
 from reconcile.model import ITEMS, BatchResult, InvoiceResult
+from reconcile.write.xlsxpatch import Columns, Note, Plan, Unsupported, patch, split_ref
 from reconcile.write.xlsxutil import EURO_FORMAT, FILLS, STRENGTH, batch_time, normalise_zip, put_text
 
 EXTERNAL_RE = re.compile(r"\[\d+\]|https?://|file:", re.IGNORECASE)
@@ -46,6 +56,68 @@ def comment_text(findings: list[Finding], lang: str, provider_id: str | None) ->
     return "\n\n".join(parts)
 
 
+def comment_size(text: str) -> tuple[int, int]:
+    """Width and height (px) of a comment box that shows `text`."""
+    return 420, min(600, 80 + 18 * text.count("\n") + len(text) // 3)
+
+
+def build_plan(result: InvoiceResult, batch: BatchResult) -> Plan:
+    """What annotating this invoice's workbook changes: marks, added columns, the review sheet."""
+    lang = result.lang
+    plan = Plan(review_name=messages.label("review", lang), author=AUTHOR)
+    by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for f in result.findings:
+        sheet, cell = f.location.sheet, f.location.cell
+        if sheet and cell:
+            by_cell[(sheet, cell.replace("$", "").upper())].append(f)
+    for (sheet, ref), found in sorted(by_cell.items()):
+        try:
+            split_ref(ref)
+        except ValueError:  # a range or garbage: nothing to mark
+            continue
+        strongest = max(found, key=lambda f: STRENGTH.get(f.effect, 0)).effect
+        text = comment_text(found, lang, result.provider_id)
+        width, height = comment_size(text)
+        plan.marks.setdefault(sheet, {})[ref] = Note(FILLS.get(strongest, FILLS["none"]), text, width, height)
+
+    name = result.invoice.sheet_names.get("clients")
+    header_row = result.invoice.header_rows.get("clients")
+    if name and header_row:
+        rows: dict[int, list] = {}
+        if result.rows is not None:
+            for r in result.rows.iter_rows(named=True):
+                approved = sum(r.get(f"{i}_approved") or 0 for i in ITEMS)
+                rows[r["row"]] = [(approved / 100, "euro"), (messages.status(r.get("status"), lang), None)]
+        heads = [(messages.label("approved_col", lang), "bold"), (messages.label("status_col", lang), "bold")]
+        plan.columns = Columns(name, header_row, heads, rows, [14, 16])
+
+    facts = [
+        ("provider_id", result.provider_id or ""),
+        ("invoice_no", result.invoice_no or ""),
+        ("billing_month", result.billing_month.strftime("%Y-%m") if result.billing_month else ""),
+        ("batch", batch.batch),
+        ("run_id", batch.run_id),
+        ("rules_version", RULES_VERSION),
+        ("status", messages.status(result.status, lang)),
+    ]
+    cells = plan.review_cells
+    for row, (key, value) in enumerate(facts, 1):
+        cells[(row, 1)] = (messages.label(key, lang), "bold")
+        cells[(row, 2)] = (value, None)
+    top = len(facts) + 2
+    for col, key in enumerate(("item", "claimed", "approved", "held", "rejected"), 1):
+        cells[(top, col)] = (messages.label(key, lang), "bold")
+    lines = [(messages.label(i, lang), result.items[i]) for i in ITEMS]
+    lines.append((messages.label("total", lang), result.total))
+    last = top + len(lines)
+    for n, (title, money) in enumerate(lines, top + 1):
+        cells[(n, 1)] = (title, "bold" if n == last else None)
+        for col, cents in enumerate((money.claimed, money.approved, money.held, money.rejected), 2):
+            cells[(n, col)] = (cents / 100, "bold_euro" if n == last else "euro")
+    plan.review_widths = {1: 24, 2: 24, 3: 14, 4: 14, 5: 14}
+    return plan
+
+
 def _drop_external_formulas(path: Path, wb: openpyxl.Workbook) -> None:
     """Replace formulas that reach into other workbooks or the web by their cached values."""
     cached = None
@@ -62,109 +134,73 @@ def _drop_external_formulas(path: Path, wb: openpyxl.Workbook) -> None:
                         cell.value = value
 
 
-def _mark_cells(wb: openpyxl.Workbook, result: InvoiceResult) -> None:
-    by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
-    for f in result.findings:
-        sheet, cell = f.location.sheet, f.location.cell
-        if sheet and cell and sheet in wb.sheetnames:
-            by_cell[(sheet, cell.replace("$", "").upper())].append(f)
-    for (sheet, ref), found in sorted(by_cell.items()):
-        ws = wb[sheet]
-        try:
-            cell = ws[ref]
-        except (ValueError, KeyError):
-            continue
-        if isinstance(cell, tuple):  # a range: mark its first cell
-            continue
-        strongest = max(found, key=lambda f: STRENGTH.get(f.effect, 0)).effect
-        color = FILLS.get(strongest, FILLS["none"])
-        cell.fill = PatternFill(fill_type="solid", start_color=color, end_color=color)
-        text = comment_text(found, result.lang, result.provider_id)
-        if cell.comment is not None and cell.comment.text:
-            text = cell.comment.text.rstrip() + "\n\n" + text
-        comment = Comment(text, AUTHOR)
-        comment.width = 420
-        comment.height = min(600, 80 + 18 * text.count("\n") + len(text) // 3)
-        cell.comment = comment
-
-
-def _add_client_columns(wb: openpyxl.Workbook, result: InvoiceResult) -> None:
-    name = result.invoice.sheet_names.get("clients")
-    header_row = result.invoice.header_rows.get("clients")
-    if not name or name not in wb.sheetnames or not header_row:
-        return
-    ws = wb[name]
-    lang = result.lang
-    first = ws.max_column + 1
-    head_font = Font(bold=True)
-    for offset, key in enumerate(("approved_col", "status_col")):
-        cell = ws.cell(header_row, first + offset)
-        put_text(cell, messages.label(key, lang))
-        cell.font = head_font
-    ws.column_dimensions[get_column_letter(first)].width = 14
-    ws.column_dimensions[get_column_letter(first + 1)].width = 16
-    if result.rows is None:
-        return
-    for r in result.rows.iter_rows(named=True):
-        approved = sum(r.get(f"{i}_approved") or 0 for i in ITEMS)
-        cell = ws.cell(r["row"], first, approved / 100)
+def _put(cell: Cell, value: object, style: str | None) -> None:
+    if isinstance(value, str):
+        put_text(cell, value)
+    else:
+        cell.value = value
+    if style and "bold" in style:
+        cell.font = Font(bold=True)
+    if style and "euro" in style:
         cell.number_format = EURO_FORMAT
-        put_text(ws.cell(r["row"], first + 1), messages.status(r.get("status"), lang))
 
 
-def _add_review_sheet(wb: openpyxl.Workbook, result: InvoiceResult, batch: BatchResult) -> None:
-    lang = result.lang
-    ws = wb.create_sheet(messages.label("review", lang), 0)
-    bold = Font(bold=True)
-    facts = [
-        ("provider_id", result.provider_id or ""),
-        ("invoice_no", result.invoice_no or ""),
-        ("billing_month", result.billing_month.strftime("%Y-%m") if result.billing_month else ""),
-        ("batch", batch.batch),
-        ("run_id", batch.run_id),
-        ("rules_version", RULES_VERSION),
-        ("status", messages.status(result.status, lang)),
-    ]
-    for row, (key, value) in enumerate(facts, 1):
-        put_text(ws.cell(row, 1), messages.label(key, lang))
-        ws.cell(row, 1).font = bold
-        put_text(ws.cell(row, 2), value)
-    top = len(facts) + 2
-    heads = ("item", "claimed", "approved", "held", "rejected")
-    for col, key in enumerate(heads, 1):
-        put_text(ws.cell(top, col), messages.label(key, lang))
-        ws.cell(top, col).font = bold
-    lines = [(messages.label(i, lang), result.items[i]) for i in ITEMS]
-    lines.append((messages.label("total", lang), result.total))
-    for n, (title, money) in enumerate(lines, top + 1):
-        put_text(ws.cell(n, 1), title)
-        for col, cents in enumerate((money.claimed, money.approved, money.held, money.rejected), 2):
-            ws.cell(n, col, cents / 100).number_format = EURO_FORMAT
-    for col in range(1, 6):
-        ws.cell(top + len(lines), col).font = bold
-    ws.column_dimensions["A"].width = 24
-    ws.column_dimensions["B"].width = 24
-    for letter in "CDE":
-        ws.column_dimensions[letter].width = 14
+def _apply_with_openpyxl(wb: openpyxl.Workbook, plan: Plan) -> None:
+    for sheet, notes in plan.marks.items():
+        if sheet not in wb.sheetnames:
+            continue
+        ws = wb[sheet]
+        for ref, note in notes.items():
+            cell = ws[ref]
+            cell.fill = PatternFill(fill_type="solid", start_color=note.color, end_color=note.color)
+            text = note.text
+            if cell.comment is not None and cell.comment.text:
+                text = cell.comment.text.rstrip() + "\n\n" + text
+            comment = Comment(text, plan.author)
+            comment.width, comment.height = comment_size(text)
+            cell.comment = comment
+    add = plan.columns
+    if add is not None and add.sheet in wb.sheetnames:
+        ws = wb[add.sheet]
+        first = ws.max_column + 1
+        for offset, (value, style) in enumerate(add.heads):
+            _put(ws.cell(add.header_row, first + offset), value, style)
+        for offset, width in enumerate(add.widths):
+            ws.column_dimensions[get_column_letter(first + offset)].width = width
+        for row, values in add.rows.items():
+            for offset, (value, style) in enumerate(values):
+                _put(ws.cell(row, first + offset), value, style)
+    ws = wb.create_sheet(plan.review_name, 0)
+    for (row, col), (value, style) in plan.review_cells.items():
+        _put(ws.cell(row, col), value, style)
+    for col, width in plan.review_widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = width
     for sheet in wb.worksheets:
         sheet.sheet_view.tabSelected = False
     ws.sheet_view.tabSelected = True
     wb.active = 0
 
 
+def write_with_openpyxl(source: Path, plan: Plan, out: Path, when: dt.datetime) -> None:
+    """The slow, general path: full load, apply the plan, save."""
+    wb = openpyxl.load_workbook(source, keep_links=False)
+    _drop_external_formulas(source, wb)
+    _apply_with_openpyxl(wb, plan)
+    wb.properties.creator = plan.author
+    wb.properties.lastModifiedBy = plan.author
+    wb.properties.created = when
+    wb.save(out)
+    normalise_zip(out, when)
+
+
 def write_annotated(result: InvoiceResult, batch: BatchResult, out: Path) -> Path:
     """Write the provider's workbook with fills, comments, added columns and the review sheet."""
     source = result.invoice.submission.path
-    wb = openpyxl.load_workbook(source, keep_links=False)
-    _drop_external_formulas(source, wb)
-    _mark_cells(wb, result)
-    _add_client_columns(wb, result)
-    _add_review_sheet(wb, result, batch)
+    plan = build_plan(result, batch)
     when = batch_time(batch.batch)
-    wb.properties.creator = AUTHOR
-    wb.properties.lastModifiedBy = AUTHOR
-    wb.properties.created = when
     out.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out)
-    normalise_zip(out, when)
+    try:
+        patch(source, out, plan, when)
+    except Unsupported:
+        write_with_openpyxl(source, plan, out, when)
     return out

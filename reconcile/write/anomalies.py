@@ -56,7 +56,7 @@ def write_anomalies(result: InvoiceResult, batch: str, out: Path) -> Path:
     findings = sorted(result.findings, key=lambda f: _order(result, f))
     out.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(out), {"strings_to_formulas": False, "strings_to_urls": False,
-                                        "strings_to_numbers": False})
+                                        "strings_to_numbers": False, "constant_memory": True})
     wb.set_properties({"title": "anomalies", "author": "reconcile", "created": batch_time(batch)})
     ws = wb.add_worksheet(messages.label("findings", lang))
     head = wb.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1, "text_wrap": True, "valign": "top"})

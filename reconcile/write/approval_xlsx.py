@@ -72,7 +72,7 @@ def write_approval(result: BatchResult, out: Path, lang: str) -> Path:
     dnames = decision_names(result)
     out.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(out), {"strings_to_formulas": False, "strings_to_urls": False,
-                                        "strings_to_numbers": False})
+                                        "strings_to_numbers": False, "constant_memory": True})
     wb.set_properties({"title": "approval", "author": "reconcile", "created": batch_time(result.batch)})
     formats = {
         "head": wb.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1}),

@@ -9,13 +9,16 @@ finance/approval.xlsx and audit/compliance.xlsx, in the finance language.
 
 Path parts are made file-name safe; two submissions that would land in the
 same folder get `__2`, `__3`, ... in the order of the batch, so nothing is
-overwritten.
+overwritten. The time spent on annotated copies goes to
+`result.timings["annotate"]`; each submission done is a `progress.step`.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+from reconcile import progress
 from reconcile.config import Config
 from reconcile.model import BatchResult, InvoiceResult
 from reconcile.write.annotate import write_annotated
@@ -37,7 +40,7 @@ def write_workbooks(result: BatchResult, out_dir: Path, config: Config, lang: st
     """Write every workbook of the batch under `out_dir`; `lang` is the finance and audit language."""
     out_dir = Path(out_dir)
     used: set[Path] = set()
-    for inv in result.invoices:
+    for done, inv in enumerate(result.invoices, 1):
         folder = invoice_folder(inv)
         n = 1
         while folder in used:
@@ -46,8 +49,11 @@ def write_workbooks(result: BatchResult, out_dir: Path, config: Config, lang: st
         used.add(folder)
         target = out_dir / folder
         if not inv.invoice.fatal and folder.parts[0] == "providers":
+            clock = time.perf_counter()
             write_annotated(inv, result, target / "annotated.xlsx")
+            result.timings["annotate"] = result.timings.get("annotate", 0.0) + time.perf_counter() - clock
         write_anomalies(inv, result.batch, target / "anomalies.xlsx")
+        progress.step("write", done, len(result.invoices))
     lang = lang or config.language
     write_approval(result, out_dir / "finance" / "approval.xlsx", lang)
     write_compliance(result, out_dir / "audit" / "compliance.xlsx", config, lang)
