@@ -17,11 +17,17 @@ on the outbox and on the ledger.
 `check_file` is a provider's self-check: one workbook against the registers
 and the ledger's history, read-only.
 
-Test hook (never for production): RECONCILE_TEST_PAUSE_AT=read|ledger|swap
+Test hook (never for production): RECONCILE_TEST_PAUSE_AT=read|write|ledger|swap
 makes a run announce "paused at <point>" on stderr and sleep there, so a test
-can kill it at a known point. read: invoices read, nothing staged; ledger:
-outbox staged, ledger not yet written; swap: ledger written, old outbox moved
-aside, new one not yet in place.
+can kill it at a known point. read: invoices read, nothing staged; write: the
+data files staged, the workbooks and manifest not yet; ledger: outbox staged,
+ledger not yet written; swap: ledger written, old outbox moved aside, new one
+not yet in place.
+
+Faults: an OSError while writing the outbox (full disk, read-only file
+system, no permission) is a `JobError` (exit 3) and leaves the previous
+outbox and ledger as they were. A bug in the cross-checks holds only the
+invoice it concerns (`check_invoices`, finding X900); the batch goes on.
 """
 
 from __future__ import annotations
@@ -35,10 +41,13 @@ import sys
 import time
 from pathlib import Path
 
-from reconcile import __version__, crosscheck, intake, invoice, ledger as ledger_mod, lock, registers as registers_mod
+import polars as pl
+
+from reconcile import __version__, amounts, crosscheck, intake, invoice, ledger as ledger_mod, lock, progress, registers as registers_mod
 from reconcile.config import Config
-from reconcile.errors import JobError, UsageError
-from reconcile.model import BatchResult, History, InvoiceResult
+from reconcile.errors import ConfigError, JobError, ReconcileError, UsageError
+from reconcile.findings import Finding, Location
+from reconcile.model import ITEMS, BatchResult, History, Invoice, InvoiceResult, Money, Registers
 from reconcile.write import make_dirs, write_outbox
 from reconcile.write.manifest import MANIFEST, sha256_file
 
@@ -164,12 +173,20 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
         recover(outbox, book)
         book.refuse_if_signed_off(batch)
 
+        clock = time.perf_counter()
         registers = registers_mod.read_registers(inbox, config)
         submissions, ignored = intake.list_batch(inbox / batch)
-        invoices = [invoice.read_invoice(sub, config) for sub in submissions]
+        invoices = []
+        for sub in submissions:
+            invoices.append(invoice.read_invoice(sub, config))
+            progress.step("read", len(invoices), len(submissions))
+        timings = {"read": time.perf_counter() - clock}
         _pause("read")
         history = book.history(exclude_batch=batch)
-        results, register_findings = crosscheck.check_batch(invoices, registers, history, config, batch)
+        require_rates(invoices, config, batch)
+        results, register_findings = check_invoices(invoices, registers, history, config, batch)
+        progress.step("reconcile", len(results), len(results))
+        timings["reconcile"] = time.perf_counter() - clock - timings["read"]
 
         inputs = {_rel(sub.path, inbox): sub.sha256 for sub in registers.sources.values()}
         inputs.update({_rel(sub.path, inbox): sub.sha256 for sub in submissions})
@@ -183,23 +200,140 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
             registers=registers,
             ignored=sorted(ignored),
             inputs=inputs,
+            timings=timings,
         )
 
         staging, ready = outbox / f".{batch}.staging", outbox / f".{batch}.ready"
         result.finished = _now()
         try:
-            write_outbox(result, staging, config)
-            _fsync_tree(staging)
-            os.rename(staging, ready)
-            _fsync_dir(outbox)
+            try:
+                clock = time.perf_counter()
+                write_outbox(result, staging, config, checkpoint=_pause)
+                _fsync_tree(staging)
+                os.rename(staging, ready)
+                _fsync_dir(outbox)
+                timings["reports"] = time.perf_counter() - clock - timings.get("annotate", 0.0)
+            except OSError as e:
+                raise JobError(f"Could not write the outbox {outbox}: {e.strerror or e}.",
+                               "Free some disk space or fix the folder's permissions, then run again; "
+                               "the previous results and the ledger are unchanged.") from None
             _pause("ledger")
+            clock = time.perf_counter()
             book.record_batch(batch, result.run_id, results, outputs_sha256=sha256_file(ready / MANIFEST))
         except BaseException:  # nothing committed: the previous outbox and ledger stand
             shutil.rmtree(staging, ignore_errors=True)
             shutil.rmtree(ready, ignore_errors=True)
             raise
-        _swap(outbox, batch)
+        timings["ledger"] = time.perf_counter() - clock
+        try:
+            _swap(outbox, batch)
+        except OSError as e:
+            raise JobError(f"The ledger recorded batch {batch}, but its outbox could not be put in place: "
+                           f"{e.strerror or e}.", "Fix the outbox folder and run again; the next run finishes "
+                           "the swap.") from None
     return result
+
+
+def require_rates(invoices: list[Invoice], config: Config, batch: str) -> None:
+    """Every month that will be priced has a rate block: a gap in rates.toml is the city's to fix (exit 3).
+
+    Months after the batch are rejected (F008) and never priced, so they need none.
+    """
+    last = crosscheck.batch_month(batch)
+    months = {last: ""}
+    for inv in invoices:
+        month = inv.header.billing_month
+        if not inv.fatal and month is not None and month <= last:
+            months.setdefault(month, inv.source_file)
+    for month, source_file in sorted(months.items()):
+        if not any(r.valid_from <= month for r in config.rates):
+            what = f"billed by {source_file}" if source_file else f"the month of batch {batch}"
+            raise ConfigError(
+                f"{config.directory / 'rates.toml'} has no rate block for the billed month {month:%Y-%m} ({what}).",
+                f"Add a [[rates]] block with valid_from on or before {month.isoformat()}.",
+            )
+
+
+def check_invoices(invoices: list[Invoice], registers: Registers, history: History, config: Config,
+                   batch: str) -> tuple[list[InvoiceResult], list[Finding]]:
+    """`crosscheck.check_batch`, made safe against a bug in a check (STYLE.md point 5).
+
+    When the batch check raises, each invoice is checked alone to find the ones
+    that make it raise; those get X900 (internal error, whole claim held) and
+    the others are checked together again, so that checks across invoices
+    (R216, F007) still see all of them. If that still raises, the failure
+    needs several invoices together and every invoice is held with X900.
+    Errors of the job itself (`ReconcileError`) are not bugs and pass through.
+    """
+    try:
+        return crosscheck.check_batch(invoices, registers, history, config, batch)
+    except ReconcileError:
+        raise
+    except Exception:  # noqa: BLE001 - a bug in a check: find the invoices it concerns
+        pass
+    broken: dict[int, Exception] = {}
+    for i, inv in enumerate(invoices):
+        try:
+            crosscheck.check_batch([inv], registers, history, config, batch)
+        except ReconcileError:
+            raise
+        except Exception as e:  # noqa: BLE001
+            broken[i] = e
+    good = [i for i in range(len(invoices)) if i not in broken]
+    try:
+        checked, register_findings = crosscheck.check_batch([invoices[i] for i in good], registers, history, config,
+                                                             batch)
+        results = dict(zip(good, checked))
+    except ReconcileError:
+        raise
+    except Exception as e:  # noqa: BLE001 - only several invoices together fail: hold them all
+        broken.update({i: e for i in good})
+        results = {}
+        register_findings = crosscheck.register_findings(registers, crosscheck.batch_month(batch))
+    langs = dict(zip(registers.providers["provider_id"], registers.providers["lang"]))
+    for i, e in broken.items():
+        inv = invoices[i]
+        results[i] = held_for_error(inv, e, config, batch, langs.get(inv.header.provider_id) or config.language)
+    return [results[i] for i in range(len(invoices))], register_findings
+
+
+def held_for_error(inv: Invoice, error: Exception, config: Config, batch: str, lang: str) -> InvoiceResult:
+    """An invoice whose check raised: finding X900 naming the exception's class, its whole claim held.
+
+    Only the class is shown: an exception's text may quote a henkilötunnus. The
+    claim is the rows' items where they can be read, else the Lasku total.
+    """
+    header = inv.header
+    month = header.billing_month or crosscheck.batch_month(batch)
+    finding = Finding("X900", Location(inv.source_file), found=type(error).__name__,
+                      provider_id=header.provider_id, invoice_no=header.invoice_no)
+    rows = None
+    clients = inv.clients
+    if clients is not None and clients.height:
+        rates = crosscheck.rates_for(config, month)
+        needed = {"decision_id": pl.Utf8, "days_claimed": pl.Int64, "fee_cents": pl.Int64, "meals": pl.Int64,
+                  "meal_comp_days": pl.Int64, "travel_cents": pl.Int64}
+        frame = clients.select(
+            "row", *((pl.col(c).cast(t) if c in clients.columns else pl.lit(None, dtype=t).alias(c)) for c, t in needed.items())
+        ).with_columns(
+            meal_price_cents=pl.lit(rates.meal_price_cents, dtype=pl.Int64),
+            meal_comp_cents=pl.lit(rates.meal_compensation_cents, dtype=pl.Int64),
+            whole=pl.lit("hold"), days_paid_raw=pl.lit(0, dtype=pl.Int64), days_held_raw=pl.lit(0, dtype=pl.Int64),
+            d_value_cents=pl.lit(None, dtype=pl.Int64), d_travel_cents=pl.lit(None, dtype=pl.Int64),
+            d_meal=pl.lit(None, dtype=pl.Utf8),
+        )
+        priced = amounts.price_rows(frame)
+        items = amounts.sum_items(priced)
+        money = [f"{i}_{k}" for i in ITEMS for k in ("claimed", "approved", "held", "rejected")]
+        rows = priced.select("row", "decision_id", *money, "status", "days_paid", "days_held")
+    else:
+        total = max(header.total_cents or 0, 0)
+        items = {i: Money() for i in ITEMS}
+        items["fee"] = Money(claimed=total, held=total)
+    return InvoiceResult(
+        invoice=inv, provider_id=header.provider_id, invoice_no=header.invoice_no, billing_month=month, lang=lang,
+        status="held", items=items, rows=rows, day_outcomes=None, findings=[*inv.findings, finding],
+    )
 
 
 def _history(where: str) -> History:

@@ -2,7 +2,8 @@
 
 The library never imports click. It raises `ReconcileError`s that carry the
 contract's exit codes; they are caught here and printed as one or two plain
-sentences on stderr, with a traceback only under `--debug`.
+sentences on stderr, with a traceback only under `--debug`. Every henkilötunnus
+in such a sentence is shortened to its birth date (`messages.redact`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import click
 
 from reconcile import __version__
 from reconcile.errors import ReconcileError
+from reconcile.messages import redact
 
 
 def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -33,14 +35,14 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
         except ReconcileError as e:
             if debug:
                 traceback.print_exc()
-            click.echo(f"reconcile: {e}", err=True)
+            click.echo(f"reconcile: {redact(str(e))}", err=True)
             sys.exit(e.exit_code)
         except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException):
             raise
         except Exception as e:  # a bug: say so plainly, keep the traceback for --debug
             if debug:
                 traceback.print_exc()
-            click.echo(f"reconcile: internal error ({type(e).__name__}: {e}). Run again with --debug for details.", err=True)
+            click.echo(f"reconcile: internal error ({type(e).__name__}: {redact(str(e))}). Run again with --debug for details.", err=True)
             sys.exit(3)
 
     return wrapper
@@ -109,13 +111,19 @@ LEDGER_HELP = "Ledger file or sqlite:/// URL (default: config's ledger, else <ou
 @common_options
 @click.option("--batch", metavar="YYYY-MM", help="Batch folder to process (default: the newest).")
 @click.option("--ledger", metavar="PATH|URL", help=LEDGER_HELP)
-def run(inbox: Path, outbox: Path, config_dir: Path, batch: str | None, ledger: str | None) -> None:
+@click.option("--quiet", is_flag=True, help="No progress bar on stderr (it only shows on a terminal anyway).")
+def run(inbox: Path, outbox: Path, config_dir: Path, batch: str | None, ledger: str | None, quiet: bool) -> None:
     """Process one batch of invoices and write its outbox; findings are not a failure."""
-    from reconcile import batch as batch_mod, config
+    from reconcile import batch as batch_mod, config, progress
     from reconcile.model import STATUSES
 
     cfg = config.load(config_dir)
-    result = batch_mod.run_batch(inbox, outbox, cfg, batch=batch, ledger=ledger)
+    bar = progress.TerminalBar(quiet=quiet)
+    try:
+        with progress.listening(bar):
+            result = batch_mod.run_batch(inbox, outbox, cfg, batch=batch, ledger=ledger)
+    finally:
+        bar.close()
     counts = {s: sum(1 for inv in result.invoices if inv.status == s) for s in STATUSES}
     click.echo(f"Batch {result.batch}, run {result.run_id}: {len(result.invoices)} invoice(s), {len(result.findings)} finding(s).")
     for status, n in counts.items():

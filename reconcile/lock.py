@@ -6,7 +6,8 @@ anything is read or written. A lock is a non-blocking exclusive `flock` on
 a small file that holds who took it (pid, host, command, start time); the
 kernel lets it go when the process ends, even on SIGKILL, so a crashed run
 never leaves a stale lock. A second run gets `LockHeld` (exit 4) naming the
-holder.
+holder. A lock file that cannot be created (read-only or missing folder) is
+a `JobError` (exit 3); on a full disk the lock holds without its note.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import socket
 from pathlib import Path
 from typing import Iterator
 
-from reconcile.errors import LockHeld
+from reconcile.errors import JobError, LockHeld
 from reconcile.write import FILE_MODE, make_dirs
 
 
@@ -39,8 +40,12 @@ def hold(path: Path, command: str, what: str) -> Iterator[None]:
 
     `what` names the thing being protected in the message ("the outbox outbox/").
     """
-    make_dirs(path.parent)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        make_dirs(path.parent)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    except OSError as e:
+        raise JobError(f"Could not create the lock file {path} for {what}: {e.strerror or e}.",
+                       "Check that the folder exists and can be written.") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -55,8 +60,11 @@ def hold(path: Path, command: str, what: str) -> Iterator[None]:
             "command": command,
             "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(info).encode("utf-8"), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(info).encode("utf-8"), 0)
+        except OSError:
+            pass  # the holder's name is a courtesy; the flock alone is the lock (full disk)
         try:
             yield
         finally:

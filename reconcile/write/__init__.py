@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
+from typing import Callable
 
 from reconcile.config import Config
 from reconcile.model import BatchResult
@@ -50,13 +51,19 @@ def restrict_modes(root: Path) -> None:
             os.chmod(os.path.join(folder, name), FILE_MODE & ~umask)
 
 
-def write_outbox(result: BatchResult, staging_dir: Path, config: Config) -> None:
-    """Write every output file of a batch under `staging_dir`, the manifest last."""
+def write_outbox(result: BatchResult, staging_dir: Path, config: Config,
+                 checkpoint: Callable[[str], None] = lambda point: None) -> None:
+    """Write every output file of a batch under `staging_dir`, the manifest last.
+
+    `checkpoint("write")` is called between the data files and the workbooks
+    (the batch's test hook for a crash in the middle of writing).
+    """
     from reconcile.write import csvs, manifest
 
     make_dirs(staging_dir)
     csvs.write_findings(result, staging_dir / "audit" / "findings.csv", config.language)
     csvs.write_approval(result, staging_dir / "finance" / "approval.csv")
+    checkpoint("write")
     if importlib.util.find_spec("reconcile.write.workbooks") is not None:
         from reconcile.write import workbooks
 
