@@ -1,6 +1,6 @@
 """One run of one batch: every stage in order, then the outbox and the ledger.
 
-    registers -> intake.list_batch -> invoice.read_invoice (each file)
+    registers -> intake.list_batch -> invoice.read_invoices (the batch, on every core)
     -> ledger history (other batches) -> crosscheck.check_batch
     -> write.write_outbox into outbox/.<batch>.staging
     -> rename to outbox/.<batch>.ready (complete)
@@ -176,10 +176,8 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
         clock = time.perf_counter()
         registers = registers_mod.read_registers(inbox, config)
         submissions, ignored = intake.list_batch(inbox / batch)
-        invoices = []
-        for sub in submissions:
-            invoices.append(invoice.read_invoice(sub, config))
-            progress.step("read", len(invoices), len(submissions))
+        invoices = invoice.read_invoices(submissions, config)
+        progress.step("read", len(invoices), len(submissions))
         timings = {"read": time.perf_counter() - clock}
         _pause("read")
         history = book.history(exclude_batch=batch)

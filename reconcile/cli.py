@@ -112,12 +112,15 @@ LEDGER_HELP = "Ledger file or sqlite:/// URL (default: config's ledger, else <ou
 @click.option("--batch", metavar="YYYY-MM", help="Batch folder to process (default: the newest).")
 @click.option("--ledger", metavar="PATH|URL", help=LEDGER_HELP)
 @click.option("--quiet", is_flag=True, help="No progress bar on stderr (it only shows on a terminal anyway).")
-def run(inbox: Path, outbox: Path, config_dir: Path, batch: str | None, ledger: str | None, quiet: bool) -> None:
+@click.option("--lang", type=click.Choice(["fi", "sv", "en"]), help="Language of the finance and audit files (default: settings.toml, else fi).")
+def run(inbox: Path, outbox: Path, config_dir: Path, batch: str | None, ledger: str | None, quiet: bool, lang: str | None) -> None:
     """Process one batch of invoices and write its outbox; findings are not a failure."""
     from reconcile import batch as batch_mod, config, progress
     from reconcile.model import STATUSES
 
     cfg = config.load(config_dir)
+    if lang:
+        cfg = cfg.with_language(lang)
     bar = progress.TerminalBar(quiet=quiet)
     try:
         with progress.listening(bar):
@@ -129,7 +132,7 @@ def run(inbox: Path, outbox: Path, config_dir: Path, batch: str | None, ledger: 
     for status, n in counts.items():
         click.echo(f"  {status}: {n}")
     folder = outbox / result.batch
-    click.echo(f"Results: {folder} (finance/approval.csv, audit/findings.csv, audit/manifest.json).")
+    click.echo(f"Results: {folder}/ (finance/approval.xlsx for finance, audit/ for auditors, providers/ and rejected/ for each provider).")
 
 
 @main.command()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable
@@ -114,6 +114,18 @@ class Config:
     language: str = "fi"
     limits: Limits = field(default_factory=Limits)
     sha256: str = ""  # of the config files, for the run id and the manifest
+
+    def with_language(self, language: str) -> "Config":
+        """The same configuration writing finance and audit files in another language.
+
+        The language is part of the configuration's hash, so the run id tells
+        the two outputs apart.
+        """
+        language = _language(language, "--lang")
+        if language == self.language:
+            return self
+        sha = hashlib.sha256(f"{self.sha256}\nlanguage={language}".encode()).hexdigest()
+        return replace(self, language=language, sha256=sha)
 
     def rates_for(self, month: dt.date) -> Rates:
         """The block in force on the first day of the billed month."""

@@ -41,6 +41,23 @@ def test_run_prints_counts_and_where(inbox, tmp_path):
     assert str(tmp_path / "out" / "2026-11") in r.stdout
 
 
+def test_run_lang_chooses_the_finance_and_audit_language(inbox, tmp_path):
+    import csv
+
+    import openpyxl
+
+    assert run(inbox, tmp_path / "fi").exit_code == 0
+    r = run(inbox, tmp_path / "en", "--lang", "en")
+    assert r.exit_code == 0, r.output
+    sheets = {lang: openpyxl.load_workbook(tmp_path / lang / "2026-11" / "finance" / "approval.xlsx").sheetnames for lang in ("fi", "en")}
+    assert sheets["fi"] != sheets["en"]
+    run_ids = {lang: next(csv.DictReader((tmp_path / lang / "2026-11" / "finance" / "approval.csv").open(encoding="utf-8")), None)
+               for lang in ("fi", "en")}
+    manifests = {lang: (tmp_path / lang / "2026-11" / "audit" / "manifest.json").read_text(encoding="utf-8") for lang in ("fi", "en")}
+    assert run_ids["fi"] == run_ids["en"]  # the same money
+    assert manifests["fi"].split('"run_id"')[1][:20] != manifests["en"].split('"run_id"')[1][:20]  # told apart
+
+
 @pytest.mark.parametrize(
     "args, code, words",
     [
