@@ -94,6 +94,8 @@ LIMITS: dict[str, tuple[Any, Callable[[Any, str], Any], str]] = {
     "max_rows": (20000, _positive_int, "20000"),
     "max_xml_depth": (64, _positive_int, "64"),
     "max_parts": (10000, _positive_int, "10000"),
+    "max_register_rows": (500000, _positive_int, "500000"),
+    "max_register_mib": (500, _positive_int, "500"),
 }
 
 
@@ -104,6 +106,12 @@ class Limits:
     max_rows: int = 20000
     max_xml_depth: int = 64
     max_parts: int = 10000
+    # The city's own registers are inspected as strictly, but may be larger.
+    max_register_rows: int = 500000
+    max_register_mib: int = 500
+
+    def for_registers(self) -> "Limits":
+        return replace(self, max_rows=self.max_register_rows, max_uncompressed_mib=self.max_register_mib)
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def read_register(folder: Path, kind: str, model: type, config: Config) -> tuple
         except (UnicodeDecodeError, OSError) as exc:
             raise RegisterError(f"The register {name} cannot be read as UTF-8 CSV ({type(exc).__name__}).") from None
     else:
-        inspection = intake.examine(sub, config.limits)
+        inspection = intake.examine(sub, config.limits.for_registers())
         if inspection.finding is not None:
             raise RegisterError(f"The register {name} cannot be opened safely: {inspection.finding.found}.")
         try:

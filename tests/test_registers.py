@@ -95,3 +95,16 @@ def test_missing_register_and_column(tmp_path):
     rows = [{k: v for k, v in decision().items() if k != "benefit"}]
     with pytest.raises(RegisterError, match="lacks the column Etuus"):
         read_registers(inbox(tmp_path, rows, [provider()]), CFG)
+
+
+def test_a_register_may_hold_more_rows_than_an_invoice_sheet(tmp_path):
+    """A national decisions register outgrows the 20,000-row limit of provider workbooks."""
+    import dataclasses
+
+    small = dataclasses.replace(CFG, limits=dataclasses.replace(CFG.limits, max_rows=2, max_register_rows=10))
+    rows = [decision(decision_id=f"D-{n}") for n in range(5)]
+    regs = read_registers(inbox(tmp_path, rows, [provider()]), small)
+    assert regs.decisions.height == 5
+    too_small = dataclasses.replace(small, limits=dataclasses.replace(small.limits, max_register_rows=3))
+    with pytest.raises(RegisterError, match="decisions.xlsx cannot be opened safely"):
+        read_registers(tmp_path, too_small)
