@@ -101,10 +101,13 @@ def price_rows(rows: pl.DataFrame) -> pl.DataFrame:
         .when(approved == 0).then(pl.lit("held"))
         .otherwise(pl.lit("adjusted"))
     )
+    # A row held as a whole holds the days that passed the checks (their outcome is
+    # "held", and the ledger records them so), up to the days claimed.
     return out.with_columns(
         status=status,
         days_paid=pl.when(whole.is_null()).then(a1).otherwise(0),
-        days_held=pl.when(whole.is_null()).then(h1).otherwise(0),
+        days_held=pl.when(whole.is_null()).then(h1)
+        .when(whole == "hold").then(pl.min_horizontal(pl.col("days_held_raw"), c)).otherwise(0),
     )
 
 

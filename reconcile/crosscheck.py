@@ -290,7 +290,7 @@ def _check_live(live: list[_Work], registers: Registers, history: History) -> di
     money = [f"{i}_{k}" for i in ITEMS for k in ("claimed", "approved", "held", "rejected")]
     claimed = pl.sum_horizontal(*(pl.col(f"{i}_claimed") for i in ITEMS)).alias("claimed")
     parts = {  # everything an invoice's result needs, cut from the batch frames once
-        "rows": priced.select("inv", "row", "decision_id", *money, "status", "days_paid", "days_held"),
+        "rows": priced.select("inv", "row", "decision_id", *money, "status", "whole", "days_paid", "days_held"),
         "whole": priced.filter(pl.col("verdict").is_in(list(ROW_TEXT))).with_columns(claimed),
         "orphans": attendance.filter(pl.col("rejected").is_null() & pl.col("decision_id").is_not_null())
         .join(clients.select("inv", "decision_id"), on=["inv", "decision_id"], how="anti"),
@@ -386,9 +386,12 @@ def _decide_days(days: pl.DataFrame, attendance: pl.DataFrame, rows: pl.DataFram
     # R216: the same client and date on another invoice of this batch.
     passed = pl.col("pre").is_null() & pl.col("check").is_null()
     same_day = ["d_hetu", "date"]
+    # Another invoice, or another decision of the same client on this one: either is double billing.
+    claim = pl.struct("inv", "d_decision")
     days = days.with_columns(
-        double=passed & (pl.col("inv").filter(passed).n_unique().over(same_day) > 1),
+        double=passed & (claim.filter(passed).n_unique().over(same_day) > 1),
         other_provider=pl.col("provider").filter(passed).n_unique().over(same_day) > 1,
+        other_invoice=pl.col("inv").filter(passed).n_unique().over(same_day) > 1,
     ).with_columns(check=pl.when(pl.col("double")).then(pl.lit("R216")).otherwise(pl.col("check")))
     days = _weekly_limit(days, history)
     rule = pl.coalesce("pre", "check")
@@ -463,7 +466,7 @@ def _result(w: _Work, mine: dict[str, pl.DataFrame], items: dict[str, Money], co
 
 def _rows_out(priced: pl.DataFrame) -> pl.DataFrame:
     money = [f"{i}_{k}" for i in ITEMS for k in ("claimed", "approved", "held", "rejected")]
-    return priced.select("row", "decision_id", *money, "status", "days_paid", "days_held")
+    return priced.select("row", "decision_id", *money, "status", "whole", "days_paid", "days_held")
 
 
 ROW_TEXT = {  # rule -> (column at fault, expected)
@@ -523,7 +526,8 @@ def _day_findings(w: _Work, flagged: pl.DataFrame, fi_holidays: holidays.Holiday
         elif rule == "R217":
             add(rule, "", day.isoformat(), value)
         elif rule == "R216":
-            other = "another provider" if d["other_provider"] else "another invoice"
+            other = ("another provider" if d["other_provider"] else
+                     "another invoice" if d["other_invoice"] else "another decision")
             add(rule, "", other, value, other=other)
         elif rule == "R205":
             add(rule, str(d["limit"]), str(d["prior"] + d["rank"]), value, week=d["week"].isoformat(),
@@ -596,8 +600,10 @@ def _compliance(priced: pl.DataFrame, live: list[_Work], history: History) -> di
                 add(r, "R215", column, _hours(r["row_h100"]), _hours(r["log_h100"]))
 
     # R219: assessments at the start (the period's 30th day) and the end (its last day).
+    # Reported: on a row of this batch not rejected as a whole (as the ledger keeps them), or in the ledger.
+    reporting = priced.filter(pl.col("whole").is_null() | (pl.col("whole") == "hold"))
     reports = pl.concat([
-        priced.select("decision_id", pl.col(c).alias("date"), "proc") for c in ("kykyviisari_date", "vat_date")
+        reporting.select("decision_id", pl.col(c).alias("date"), "proc") for c in ("kykyviisari_date", "vat_date")
     ] + [history.assessments.select("decision_id", "date", pl.lit(-1, dtype=pl.Int64).alias("proc"))]).drop_nulls()
     reports = reports.rename({"proc": "reported_in"})
     checks = {

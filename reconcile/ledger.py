@@ -277,7 +277,7 @@ class Ledger:
         clients = res.invoice.clients
         if clients is None or res.rows is None or not clients.height:
             return
-        kept = res.rows.filter(pl.col("status") != "rejected").select("row")
+        kept = res.rows.filter(pl.col("whole").ne_missing("reject")).select("row")
         present = [c for c in _ASSESSMENT_COLUMNS if c in clients.columns]
         rows = clients.join(kept, on="row", how="semi").filter(pl.col("decision_id").is_not_null())
         for column in present:

@@ -153,7 +153,8 @@ class InvoiceResult:
     items: dict[str, Money] = field(default_factory=lambda: {i: Money() for i in ITEMS})
     # One row per Asiakkaat row: row, decision_id, and for each item i:
     # {i}_claimed, {i}_approved, {i}_held, {i}_rejected (cents); status
-    # ("approved", "adjusted", "held", "rejected"); days_paid, days_held.
+    # ("approved", "adjusted", "held", "rejected"); whole ("reject" / "hold" when
+    # a row-level finding decides the whole row, else null); days_paid, days_held.
     rows: pl.DataFrame | None = None
     # One row per day cell claiming attendance: decision_id, hetu, date, cell,
     # outcome ("paid", "held", "rejected"), rule (the deciding code or null).
@@ -184,6 +185,7 @@ class BatchResult:
     ignored: list[str] = field(default_factory=list)  # lock files left by Excel / LibreOffice
     inputs: dict[str, str] = field(default_factory=dict)  # input path (relative to inbox) -> sha256
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds (read, reconcile, annotate, reports, ledger)
+    history: History | None = None  # the ledger's earlier batches, as the checks saw them (compliance.xlsx)
 
     @property
     def findings(self) -> list[Finding]:

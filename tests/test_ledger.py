@@ -107,13 +107,19 @@ def test_only_processed_invoices_are_recorded(book, tmp_path):
     assert table(path, "SELECT invoice_no FROM days") == [("OK",)]
 
 
-def test_assessments_of_rows_not_rejected(book):
-    clients = pl.DataFrame({"row": [5, 6], "decision_id": ["P1", "P2"],
-                            "kykyviisari_date": [D(2026, 11, 3), D(2026, 11, 4)], "vat_date": [None, D(2026, 11, 5)]},
+def test_assessments_of_rows_not_rejected_as_a_whole(book):
+    # P2's row is rejected as a whole (say R202: another client): its dates are not the decision's.
+    # P3's row is rejected only because every day failed a day check: the assessment still happened.
+    clients = pl.DataFrame({"row": [5, 6, 7], "decision_id": ["P1", "P2", "P3"],
+                            "kykyviisari_date": [D(2026, 11, 3), D(2026, 11, 4), None],
+                            "vat_date": [None, D(2026, 11, 5), D(2026, 11, 6)]},
                            schema_overrides={"vat_date": pl.Date})
-    rows = pl.DataFrame({"row": [5, 6], "decision_id": ["P1", "P2"], "status": ["approved", "rejected"]})
+    rows = pl.DataFrame({"row": [5, 6, 7], "decision_id": ["P1", "P2", "P3"],
+                         "status": ["approved", "rejected", "rejected"], "whole": [None, "reject", None]},
+                        schema_overrides={"whole": pl.Utf8})
     book.record_batch("2026-11", "run", [result("a.xlsx", clients=clients, rows=rows)])
-    assert book.history("2026-12").assessments.rows() == [("P1", "kykyviisari", D(2026, 11, 3))]
+    assert book.history("2026-12").assessments.rows() == [("P1", "kykyviisari", D(2026, 11, 3)),
+                                                          ("P3", "vat", D(2026, 11, 6))]
 
 
 def test_approve_signs_off_once_and_then_the_batch_is_final(book):

@@ -20,8 +20,13 @@ findings) and the decision register, then laid out one sheet per subject:
 Definitions where RULES.md leaves room (also in the README):
 - a client is a decision billed on a row of a processed invoice;
 - days rejected = days claimed − paid − held;
+- client figures (clients billed, guidance, assessments, days per week,
+  structure, benefit basis) count the invoices that were processed, i.e. not
+  rejected by an F rule; days and euros claimed count every workbook, so that
+  they add up with approval.csv (a rejected file's days are rejected days);
 - a client meets the guidance minimum unless an R214 finding names its decision;
-- assessments on record = a Kykyviisari or VAT date on the invoice row;
+- assessments on record = a Kykyviisari or VAT date on the client's invoice row
+  of this batch, or one the ledger keeps from an earlier batch (`result.history`);
 - days per week used = paid days ÷ (days of the decision's period in the
   billed month ÷ 7), averaged over clients;
 - age is the age on the last day of the batch month;
@@ -35,6 +40,8 @@ import calendar
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import xlsxwriter
@@ -48,7 +55,7 @@ from schemas.registers import NEXT_STEPS
 
 AGE_BANDS = ((0, 24, "<25"), (25, 34, "25–34"), (35, 44, "35–44"), (45, 54, "45–54"), (55, 200, "55+"))
 LENGTH_BANDS = ((0, 3, "<3"), (3, 6, "3–6"), (6, 12, "6–12"), (12, 24, "12–24"), (24, 10**6, ">24"))
-MONTH_DAYS = 365.25 / 12
+MONTH_DAYS = Fraction(36525, 1200)  # 365.25 / 12 days, exactly
 CENTURY = {"+": 1800, "-": 1900, "Y": 1900, "X": 1900, "W": 1900, "V": 1900, "U": 1900,
            "A": 2000, "B": 2000, "C": 2000, "D": 2000, "E": 2000, "F": 2000}
 COMPENSATION = {"työttömyysetuus": "kulukorvaus", "toimeentulotuki": "toimintaraha"}
@@ -76,7 +83,7 @@ def small(n: int) -> int | str:
     return "<5" if n < 5 else n
 
 
-def months(start: dt.date, end: dt.date) -> float:
+def months(start: dt.date, end: dt.date) -> Fraction:
     return ((end - start).days + 1) / MONTH_DAYS
 
 
@@ -98,18 +105,24 @@ class Group:
     guidance_grp_h100: int = 0
     below_minimum: set[str] = field(default_factory=set)  # decisions with R214
     assessed: set[str] = field(default_factory=set)
-    used_per_week: list[float] = field(default_factory=list)
+    used_per_week: list[Fraction] = field(default_factory=list)
     decided_per_week: list[int] = field(default_factory=list)
     findings: Counter = field(default_factory=Counter)
     people: set[str] = field(default_factory=set)  # henkilötunnus of clients billed
 
 
+def _round(value: Fraction, places: int) -> float:
+    """Rounded half up, exactly (binary floats would round 1.625 down), then shown as a number."""
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
 def _pct(part: int, whole: int) -> float | str:
-    return round(100 * part / whole, 1) if whole else ""
+    return _round(Fraction(100 * part, whole), 1) if whole else ""
 
 
 def _mean(values: list) -> float | str:
-    return round(sum(values) / len(values), 2) if values else ""
+    return _round(sum(values, Fraction(0)) / len(values), 2) if values else ""
 
 
 class Figures:
@@ -124,6 +137,8 @@ class Figures:
         decisions = result.registers.decisions
         self.decisions = {d["decision_id"]: d for d in decisions.iter_rows(named=True)} if decisions is not None else {}
         self.groups: dict[str, Group] = defaultdict(Group)
+        history = result.history
+        self.on_record = set(history.assessments.get_column("decision_id").to_list()) if history else set()
         self.benefit_rows: list[dict] = []
         for inv in result.invoices:
             self._add_invoice(inv)
@@ -139,6 +154,11 @@ class Figures:
         clients = {}
         if inv.invoice.clients is not None:
             clients = {c["row"]: c for c in inv.invoice.clients.iter_rows(named=True)}
+        if any(f.rule.startswith("F") for f in inv.findings):  # not processed: its days claimed are rejected
+            for g in targets:
+                g.days_claimed += sum(clients.get(r["row"], {}).get("days_claimed") or 0
+                                      for r in inv.rows.iter_rows(named=True))
+            return
         below = {f.decision_id for f in inv.findings if f.rule == "R214" and f.decision_id}
         month = inv.billing_month or self.month_start
         month_end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
@@ -161,14 +181,14 @@ class Figures:
                 g.guidance_grp_h100 += c.get("guidance_group_h100") or 0
                 if decision_id in below:
                     g.below_minimum.add(decision_id)
-                if c.get("kykyviisari_date") or c.get("vat_date"):
+                if c.get("kykyviisari_date") or c.get("vat_date") or decision_id in self.on_record:
                     g.assessed.add(decision_id)
             if d:
                 first, last = max(d["start"], month), min(_end(d), month_end)
                 span = (last - first).days + 1
                 if span > 0:
                     for g in targets:
-                        g.used_per_week.append(paid * 7 / span)
+                        g.used_per_week.append(Fraction(paid * 7, span))
                         g.decided_per_week.append(d["days_per_week"])
             benefit = d["benefit"] if d else ""
             kind = COMPENSATION.get(benefit, "")
@@ -306,8 +326,8 @@ def write_compliance(result: BatchResult, out: Path, config: Config, lang: str) 
         rows.append([*who(key), g.invoices, n, g.days_claimed, g.days_paid, g.days_held,
                      max(0, g.days_claimed - g.days_paid - g.days_held),
                      g.money.claimed / 100, g.money.approved / 100, g.money.held / 100, g.money.rejected / 100,
-                     _pct(n - len(g.below_minimum), n), round(g.guidance_ind_h100 / 100 / n, 2) if n else "",
-                     round(g.guidance_grp_h100 / 100 / n, 2) if n else "", _pct(len(g.assessed), n),
+                     _pct(n - len(g.below_minimum), n), _round(Fraction(g.guidance_ind_h100, 100 * n), 2) if n else "",
+                     _round(Fraction(g.guidance_grp_h100, 100 * n), 2) if n else "", _pct(len(g.assessed), n),
                      _mean(g.used_per_week), _mean(g.decided_per_week)])
     ws = sheet(T("summary"), heads, rows, euro_cols=(8, 9, 10, 11))
     providers = [k for k in keys if k != BATCH]
