@@ -17,6 +17,8 @@ Decisions where the contract is silent:
 - thousands separators are spaces only (normal, no-break, thin, narrow
   no-break, figure space); text with both `.` and `,` is V101;
 - a text cell spelling an error value (`#REF!`) is read as that error value;
+- a time of day after a text date (`3.11.2026 8:15`, `2026-11-03T08:15`) is
+  ignored, as on a real date;
 - non-breaking spaces inside text become ordinary spaces (a name keeps its
   word break); zero-width characters are removed.
 """
@@ -41,8 +43,9 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 (Excel's 1900 leap-
 MAX_SERIAL = 2958465  # 9999-12-31
 
 _NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)")
-_DMY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})\.?")
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T][\d:.]*)?")
+_TIME = r"(?:[ T]\d{1,2}[:.]\d{2}(?:[:.]\d{2}(?:[.,]\d+)?)?)?"  # a time of day after a date: ignored
+_DMY = re.compile(r"(\d{1,2})\. ?(\d{1,2})\. ?(\d{4})\.?" + _TIME)
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME)
 _MONTH = re.compile(r"(?:(\d{4})-(\d{1,2})|(\d{1,2})[/.](\d{4}))")
 
 
@@ -63,11 +66,11 @@ class Unreadable(Exception):
         super().__init__(f"{rule}: expected {expected}, found {found!r}")
         self.rule = rule
         self.expected = expected
-        self.found = shown(found)
+        self.found = typed(found)
 
 
 def shown(raw: Any) -> str:
-    """A raw value as the person would recognise it, for `found` in a finding."""
+    """A raw value as canonical text (ISO dates, a point for decimals); `typed` is what a person sees."""
     if raw is None:
         return ""
     if isinstance(raw, dt.datetime):
@@ -76,6 +79,30 @@ def shown(raw: Any) -> str:
         return raw.isoformat()
     if isinstance(raw, float):
         return format(raw, ".15g")
+    return str(raw)
+
+
+def typed(raw: Any) -> str:
+    """A raw value as the provider sees it in a Finnish spreadsheet, for `found` in a finding.
+
+    `4,5` (decimal comma), `3.11.2026`, `3.11.2026 8:15`, `4:30`, `#REF!`; text as typed.
+    """
+    if raw is None:
+        return ""
+    if isinstance(raw, bool):
+        return "TRUE" if raw else "FALSE"
+    if isinstance(raw, float):
+        return format(raw, ".15g").replace(".", ",")
+    if isinstance(raw, dt.datetime):
+        day = f"{raw.day}.{raw.month}.{raw.year}"
+        return day if raw.time() == dt.time() else f"{day} {raw.hour}:{raw.minute:02d}"
+    if isinstance(raw, dt.date):
+        return f"{raw.day}.{raw.month}.{raw.year}"
+    if isinstance(raw, dt.time):
+        return f"{raw.hour}:{raw.minute:02d}"
+    if isinstance(raw, dt.timedelta):
+        minutes = int(raw.total_seconds()) // 60
+        return f"{minutes // 60}:{minutes % 60:02d}"
     return str(raw)
 
 
@@ -204,10 +231,10 @@ def date(raw: Any) -> dt.date | None:
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         return _serial(raw, expected)
     if isinstance(raw, str):
-        s = clean(raw).replace(" ", "")
+        s = re.sub(r" +", " ", clean(raw))
         if m := _DMY.fullmatch(s):
             return _make_date(int(m[3]), int(m[2]), int(m[1]), raw, expected)
-        if m := _ISO.fullmatch(clean(raw)):
+        if m := _ISO.fullmatch(s):
             return _make_date(int(m[1]), int(m[2]), int(m[3]), raw, expected)
     raise Unreadable("V101", expected, raw)
 
@@ -219,7 +246,7 @@ def month(raw: Any) -> dt.date | None:
     if is_empty(raw):
         return None
     if isinstance(raw, float) and 1 <= raw < 13 and not raw.is_integer():
-        raw = format(raw, ".15g")  # 11.2026 typed into a number cell
+        raw = f"{raw:.4f}"  # 11.2026 typed into a number cell; 11.2030 is stored as 11.203
     if isinstance(raw, str):
         s = clean(raw).replace(" ", "")
         if m := _MONTH.fullmatch(s):

@@ -29,6 +29,13 @@ Decisions where the contract is silent:
 - an error value in a day cell is V105 (the day-cell rule: only the codes
   of the contract are allowed there), and hours outside 0-24 in a day cell
   are V103; both cells claim attendance with code "?" and the day is rejected;
+- a Läsnäolo header typed as a text date (`3.11.2026`) is a date header; a
+  number above 31 is an Excel serial date and heads a day only when it falls
+  inside the billed month (else it is an extra column, ignored);
+- a finding's `found` is the value as the provider sees it (`-5,6`,
+  `4.5.2026`), its `expected` an example of the form or the allowed range
+  (`12,50 €`, `≥ 0,00 €`, `0–23`), and its params name the column as the
+  workbook spells it and what was expected in fi/sv/en (`what_fi`, ...);
 - problems on the optional Ohjaus sheet are warnings only (it carries no money);
 - an Ohjaus sheet without a Päätösnumero or Henkilötunnus header is ignored.
 """
@@ -36,6 +43,7 @@ Decisions where the contract is silent:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import multiprocessing
 import os
 import re
@@ -61,6 +69,23 @@ DTYPES = {"text": pl.Utf8, "hetu": pl.Utf8, "ytunnus": pl.Utf8, "code": pl.Utf8,
           "month": pl.Date, "int": pl.Int64, "euros": pl.Int64, "hours": pl.Int64}
 MAX_DAY_H100 = 2400
 _DAY = re.compile(r"(\d{1,2})\.?")
+MODELS = {"clients": Clients, "attendance": AttendanceKeys, "guidance": GuidanceLog}
+DAY_CODES_SHOWN = "X, S, P, L, 0–24 h"  # `expected` of V105
+
+# What a finding about a cell says was expected: an example of the form, the same in every
+# language (`expected`), and what the value should be in fi/sv/en (params `what_fi`, ...).
+KIND_TEXTS: dict[str, tuple[str, str, str, str]] = {
+    "euros": ("12,50 €", "euromäärä, enintään kaksi desimaalia", "eurobelopp med högst två decimaler",
+              "an amount in euros with at most two decimals"),
+    "int": ("3", "kokonaisluku", "ett heltal", "a whole number"),
+    "hours": ("4,5", "tuntimäärä", "ett antal timmar", "a number of hours"),
+    "date": ("3.11.2026", "päivämäärä", "ett datum", "a date"),
+    "month": ("2026-11", "kuukausi", "en månad", "a month"),
+    "ytunnus": ("1234567-8", "Y-tunnus", "ett FO-nummer", "a business id"),
+    "hetu": ("PPKKVV-NNNT", "henkilötunnus", "en personbeteckning", "a personal identity code"),
+    "text": ("", "teksti", "text", "text"),
+    "code": ("", "koodi", "en kod", "a code"),
+}
 
 
 def frame_schema(specs: list[ColumnSpec]) -> dict[str, pl.DataType]:
@@ -184,8 +209,13 @@ def day_of_header(header: Any, month: dt.date | None) -> tuple[int | None, dt.da
         header = int(header)
     if isinstance(header, int) and not isinstance(header, bool):
         day = header
+        if day > 31:  # an Excel serial number counts when it is a date inside the billed month
+            inside = _date_or_none(header)
+            return (inside.day, inside) if inside and month and inside.replace(day=1) == month else None
     elif isinstance(header, str) and (m := _DAY.fullmatch(cells.clean(header))):
         day = int(m[1])
+    elif isinstance(header, str) and (typed := _date_or_none(header)) is not None:
+        return day_of_header(typed, month)  # a date typed as text (3.11.2026, 2026-11-03)
     else:
         return None
     if not 1 <= day <= 31:
@@ -196,6 +226,43 @@ def day_of_header(header: Any, month: dt.date | None) -> tuple[int | None, dt.da
         return day, month.replace(day=day)
     except ValueError:  # 31 in November: R222 is decided later
         return day, None
+
+
+def what(kind: str, column: str) -> dict[str, Any]:
+    """`expected` and the params of a V101/V107 finding on a value of `kind` under header `column`."""
+    example, fi, sv, en = KIND_TEXTS[kind]
+    return {"expected": example, "params": {"column": column, "what_fi": fi, "what_sv": sv, "what_en": en}}
+
+
+@functools.lru_cache(maxsize=None)
+def allowed(model: type, field: str, kind: str) -> str:
+    """The range a model allows a column, as a person reads it: `≥ 0,00 €`, `0–23`, `0–24 h`."""
+    low = high = None
+    for check in model.to_schema().columns[field].checks:
+        stats = check.statistics or {}
+        low = stats.get("min_value", low)
+        high = stats.get("max_value", high)
+
+    def number(v: int) -> str:
+        if kind == "euros":
+            return f"{'-' if v < 0 else ''}{abs(v) // 100},{abs(v) % 100:02d}"
+        if kind == "hours":
+            return str(v // 100) if v % 100 == 0 else f"{v / 100:.2f}".rstrip("0").replace(".", ",")
+        return str(v)
+
+    unit = {"euros": " €", "hours": " h"}.get(kind, "")
+    if low is not None and high is not None:
+        return f"{number(low)}–{number(high)}{unit}"
+    if low is not None:
+        return f"≥ {number(low)}{unit}"
+    return f"≤ {number(high)}{unit}" if high is not None else ""
+
+
+def _date_or_none(raw: Any) -> dt.date | None:
+    try:
+        return cells.date(raw)
+    except cells.Unreadable:
+        return None
 
 
 class _Reader:
@@ -267,9 +334,9 @@ class _Reader:
             except cells.Unreadable as u:
                 value = None
                 if spec.field not in HEADER_FIELDS:
-                    self.add(u.rule, grid.name, cell, warn=True, expected=u.expected, found=u.found)
+                    self.add(u.rule, grid.name, cell, warn=True, found=u.found, **what(spec.kind, spec.fi))
             if value is None and spec.field in HEADER_FIELDS:
-                self.add("F005", grid.name, cell, fatal=True, expected=spec.fi, found=cells.shown(raw),
+                self.add("F005", grid.name, cell, fatal=True, expected=spec.fi, found=cells.typed(raw),
                          provider_id=header.provider_id)
             setattr(header, spec.field, value)
 
@@ -312,11 +379,12 @@ class _Reader:
                     value = _read_value(spec, raw)
                 except cells.Unreadable as u:
                     value = None
-                    self.cell_problem(kind, sheet, cell, n, spec, u.rule, problems, warn_only,
-                                      decision_id=decision, expected=u.expected, found=u.found)
+                    self.cell_problem(kind, sheet, cell, n, spec, u.rule, problems, warn_only, decision_id=decision,
+                                      found=u.found, **what(spec.kind, table.title(spec.field)))
                 if value is None and spec.needed and cells.is_empty(raw):
                     self.cell_problem(kind, sheet, cell, n, spec, "V102", problems, warn_only,
-                                      decision_id=decision, expected=spec.fi)
+                                      decision_id=decision, expected=table.title(spec.field),
+                                      params={"column": table.title(spec.field)})
                 data[spec.field].append(value)
         return data
 
@@ -336,6 +404,7 @@ class _Reader:
         if failures is None:
             return df
         by_field = {s.field: s for s in specs}
+        raws = dict(table.rows)
         blank: dict[str, list[int]] = {}
         for f in failures.iter_rows(named=True):
             spec = by_field.get(f["column"])
@@ -344,10 +413,12 @@ class _Reader:
             index = f["index"]
             row = df["row"][index]
             rule = "V104" if f["check"] == "V104" else "V103"
-            expected = "henkilötunnus" if rule == "V104" else f["check"]
+            expected = "henkilötunnus" if rule == "V104" else allowed(MODELS[kind], spec.field, spec.kind)
+            found = cells.typed(sheets.value(raws[row], table.columns[spec.field]))
             rejects = self.cell_problem(kind, table.grid.name, table.cell(spec.field, row), row, spec, rule,
                                         problems, warn_only, decision_id=df["decision_id"][index],
-                                        expected=expected, found=str(f["failure_case"]))
+                                        expected=expected, found=found,
+                                        params={"column": table.title(spec.field)})
             if not rejects:
                 blank.setdefault(spec.field, []).append(index)
         for name, indices in blank.items():  # a warned value counts as empty
@@ -431,7 +502,7 @@ class _Reader:
                 code, hours = self.day_code(grid.name, cell, raw, decision, date)
                 if code is None:
                     continue
-                for name, v in zip(DAY_COLUMNS, (n, decision, hetu, day, date, cell, code, hours, cells.shown(raw))):
+                for name, v in zip(DAY_COLUMNS, (n, decision, hetu, day, date, cell, code, hours, cells.typed(raw))):
                     days[name].append(v)
         self.inv.days = pl.DataFrame(days, schema=DAY_COLUMNS)
 
@@ -450,10 +521,11 @@ class _Reader:
         except cells.Unreadable:
             hours = None
         if hours is None:
-            self.add("V105", sheet, cell, decision_id=decision, date=date, found=cells.shown(raw))
+            self.add("V105", sheet, cell, decision_id=decision, date=date, found=cells.typed(raw),
+                     expected=DAY_CODES_SHOWN)
             return "?", None
         if not 0 <= hours <= MAX_DAY_H100:
-            self.add("V103", sheet, cell, decision_id=decision, date=date, found=cells.shown(raw), expected="0–24")
+            self.add("V103", sheet, cell, decision_id=decision, date=date, found=cells.typed(raw), expected="0–24 h")
             return "?", None
         return "H", hours
 
@@ -468,9 +540,9 @@ class _Reader:
         for i, value in enumerate(data["type"]):
             value = GUIDANCE_TYPE_ALIASES.get(value, value)
             if value is not None and value not in ("yksilö", "ryhmä"):
-                n = data["row"][i]
-                self.add("V101", grid.name, f"{get_column_letter(types + 1)}{n}", warn=True,
-                         expected="yksilö / ryhmä", found=value)
+                n, raw = table.rows[i]
+                self.add("V101", grid.name, f"{get_column_letter(types + 1)}{n}", warn=True, expected="yksilö / ryhmä",
+                         found=cells.typed(sheets.value(raw, types)), params={"column": table.title("type")})
                 value = None
             data["type"][i] = value
         df = pl.DataFrame(data, schema=frame_schema(specs))

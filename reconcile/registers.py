@@ -110,7 +110,7 @@ def _frame(table: sheets.Table, specs: list[ColumnSpec], problems: list[str]) ->
                 problems.append(f"{where} ({spec.fi}: empty)")
             if spec.field == "own_unit" and value is not None:
                 if value not in ("kyllä", "ei"):
-                    problems.append(f"{where} ({spec.fi}: expected kyllä or ei, found '{cells.shown(raw)}')")
+                    problems.append(f"{where} ({spec.fi}: expected kyllä or ei, found '{cells.typed(raw)}')")
                 value = value == "kyllä"
             values.append(value)
         data[spec.field] = values

@@ -18,15 +18,17 @@ parts, is read the slow way, with openpyxl in read-only, values-only mode
 (external links not kept), which streams rows as they are stored. Both
 paths give the same grids: calamine's row and column offsets are kept
 (`skip_empty_area=False`, so row 1 is the first row) and its empty strings
-become None, as openpyxl gives them. One difference is deliberate and
-harmless: calamine reads every number as a float (openpyxl gives 2 for 2.0)
+become None, as openpyxl gives them; openpyxl's read-only mode leaves the
+`_x000D_` escapes of OOXML strings (a carriage return in an Alt+Enter header
+written by xlsxwriter) in the text, which `_raw_openpyxl` undoes, as calamine
+does. One difference is deliberate and harmless: calamine reads every number as a float (openpyxl gives 2 for 2.0)
 and a date without a time as a date; `cells` reads both alike.
 
 `find_sheet` finds a sheet by its fi/sv/en name (hidden sheets never count);
 `find_table` finds the header row (the first row among the first 20 holding
 the model's key header), maps each model column to its column letter by
 header text, and yields the data rows with their spreadsheet row numbers,
-blank rows and a trailing totals row left out. The declared <dimension> of a
+blank rows and a trailing totals row left out (`_totals`). The declared <dimension> of a
 sheet is never trusted: rows are read as they are stored.
 """
 
@@ -35,6 +37,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +45,7 @@ from typing import Any, Iterator
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.escape import unescape
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from reconcile import cells
@@ -89,6 +93,13 @@ def _raw(value: Any) -> Any:
     if isinstance(value, str) and value.strip().upper() in cells.ERROR_VALUES:
         return cells.CellError(value.strip().upper())
     return value
+
+
+def _raw_openpyxl(value: Any) -> Any:
+    """As `_raw`, with the `_x000D_` escapes of OOXML strings undone (openpyxl's read-only mode keeps them)."""
+    if isinstance(value, str) and "_x" in value:
+        value = unescape(value)
+    return _raw(value)
 
 
 def open_book(inspection: Inspection) -> Book:
@@ -145,7 +156,7 @@ def _open_openpyxl(path: Path) -> Book:
             rows = []
             for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
                 if any(v is not None for v in values):
-                    rows.append((n, tuple(_raw(v) for v in values)))
+                    rows.append((n, tuple(_raw_openpyxl(v) for v in values)))
             grids.append(Grid(ws.title, rows))
         return Book(grids, hidden)
     finally:
@@ -155,14 +166,19 @@ def _open_openpyxl(path: Path) -> Book:
 def read_csv(path: Path, name: str) -> Book:
     """A register as CSV (UTF-8 with or without BOM, `;` or `,` separated) as a one-sheet book."""
     data = path.read_bytes().decode("utf-8-sig")
-    first = data.split("\n", 1)[0]
-    sep = ";" if first.count(";") >= first.count(",") else ","
+    sep = max((";", ","), key=lambda s: _widest(data, s))  # ";" when both are as wide
     rows = []
     for n, values in enumerate(csv.reader(io.StringIO(data, newline=""), delimiter=sep), start=1):
         values = tuple(_raw(v) if v != "" else None for v in values)
         if any(v is not None for v in values):
             rows.append((n, values))
     return Book([Grid(name, rows)])
+
+
+def _widest(data: str, sep: str) -> int:
+    """The most fields in one of the first rows when split by `sep` (a title line above the header has one)."""
+    rows = csv.reader(io.StringIO(data, newline=""), delimiter=sep)
+    return max((len(r) for r in itertools.islice(rows, HEADER_SEARCH_ROWS)), default=0)
 
 
 def find_sheet(book: Book, kind: str) -> Grid | None:
@@ -190,6 +206,10 @@ class Table:
 
     def cell(self, field_name: str, row: int) -> str:
         return f"{self.letter(field_name)}{row}"
+
+    def title(self, field_name: str) -> str:
+        """A column's header as the workbook spells it, white space made single spaces."""
+        return re.sub(r"\s+", " ", cells.clean(str(self.header[self.columns[field_name]])))
 
     def letters(self) -> dict[str, str]:
         return {f: get_column_letter(i + 1) for f, i in self.columns.items()}
@@ -240,22 +260,32 @@ def find_table(grid: Grid, specs: list[ColumnSpec]) -> Table | None:
         else:
             columns[spec.field] = index
     rows = list(rows_with_values([(n, v) for n, v in grid.rows if n > header_row]))
-    key = next(k for k in keys if k.field in columns)
-    if rows:
-        last = rows[-1][1]
-        first = value(last, columns[key.field])
-        if cells.is_empty(first) or norm(first) in TOTALS:
-            rows = rows[:-1]
+    if rows and _totals(rows[-1][1], [columns[k.field] for k in keys if k.field in columns]):
+        rows = rows[:-1]
     return Table(grid, header_row, header, columns, missing, rows)
 
 
+def _totals(row: tuple, key_columns: list[int]) -> bool:
+    """A trailing totals row: its key cells empty, or one saying `Yhteensä`, `Totalt` or `Total`.
+
+    A sheet with two key columns (Ohjaus: Päätösnumero or Henkilötunnus)
+    keeps a last row that fills only the second. A colon after the word
+    (`Yhteensä:`) is allowed, as a clerk writes it.
+    """
+    keys = [value(row, i) for i in key_columns]
+    return all(cells.is_empty(k) for k in keys) or any(norm(k).rstrip(":").rstrip() in TOTALS for k in keys)
+
+
 def labels(grid: Grid, specs: list[ColumnSpec]) -> dict[str, tuple[int, Any]]:
-    """A label/value block (labels in column A, values in column B): field -> (row, raw value)."""
+    """A label/value block (labels in column A, values in column B): field -> (row, raw value).
+
+    A label may end in a colon (`Y-tunnus:`), as a clerk often writes it.
+    """
     out: dict[str, tuple[int, Any]] = {}
     for spec in specs:
         names = {norm(n) for n in spec.names}
         for n, values in grid.rows:
-            if norm(value(values, 0)) in names:
+            if norm(value(values, 0)).rstrip(":").rstrip() in names:
                 out[spec.field] = (n, value(values, 1))
                 break
     return out
