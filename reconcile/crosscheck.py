@@ -127,8 +127,10 @@ def check_batch(
     and the findings about the registers themselves (R224)."""
     month = batch_month(batch)
     providers = {p["provider_id"]: p for p in registers.providers.iter_rows(named=True)}
+    spelling = {d.strip().casefold(): d for d in registers.decisions["decision_id"].to_list()}
     works = []
     for i, inv in enumerate(invoices):
+        _register_spelling(inv, spelling)
         p = providers.get(inv.header.provider_id) or {}
         works.append(_Work(i, inv, rates_for(config, inv.header.billing_month or month), p.get("lang") or config.language))
     _file_checks(works, providers, history, month)
@@ -145,6 +147,18 @@ def check_batch(
         if w.index not in results:
             results[w.index] = _rejected_file(w)
     return [results[i] for i in range(len(works))], register_findings(registers, month)
+
+
+def _register_spelling(inv: Invoice, spelling: dict[str, str]) -> None:
+    """Decision numbers as the register spells them: register values are matched
+    trimmed and case-folded (CONTRACT.md section 2), so `kt-1` on an invoice is `KT-1`."""
+    for name in ("clients", "attendance", "days", "guidance"):
+        frame = getattr(inv, name)
+        if frame is None or "decision_id" not in frame.columns or not frame.height:
+            continue
+        typed = pl.col("decision_id")
+        known = typed.str.strip_chars().str.to_lowercase().replace_strict(spelling, default=None, return_dtype=pl.Utf8)
+        setattr(inv, name, frame.with_columns(pl.coalesce(known, typed).alias("decision_id")))
 
 
 # --- file level -------------------------------------------------------------

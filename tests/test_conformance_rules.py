@@ -477,3 +477,13 @@ def test_ledger_across_batches_rerun_and_held_days(tmp_path):
 
         cells = [c for row in openpyxl.load_workbook(path).active.iter_rows(values_only=True) for c in row]
         assert "R224" not in cells and "D-9" not in cells
+
+
+def test_decision_numbers_match_the_register_trimmed_and_case_folded(tmp_path):
+    # CONTRACT.md section 2: register values are matched trimmed and case-folded.
+    b = Batch(tmp_path, [decision("KT-1", H1)])
+    b.invoice("a.xlsx", header(), [client(" kt-1", H1, days=2)], [calendar("kt-1 ", H1, {2: "X", 3: "X"})])
+    [r], _ = b.run()
+    assert found(r) == []
+    assert (r.status, r.total.approved) == ("approved", 2 * 4500)  # 45.00 a day, in cents
+    assert r.rows["decision_id"].to_list() == ["KT-1"]
