@@ -40,6 +40,10 @@ class Rule:
     def text(self, lang: str) -> Text:
         return self.texts.get(lang) or self.texts.get("fi") or Text(self.title)
 
+    def heading(self, lang: str) -> str:
+        """The rule's short title in a language, for report columns and charts."""
+        return TITLES.get(self.code, {}).get(lang) or self.title
+
 
 def _r(code, level, severity, effect, title, **texts: tuple[str, str]) -> Rule:
     return Rule(code, level, severity, effect, title, {k: Text(*v) for k, v in texts.items()})
@@ -392,6 +396,52 @@ CATALOGUE: dict[str, Rule] = {
                 'Nothing is needed from you; the city will look into it and contact you if needed.'),
         ),
     ]
+}
+
+# Short titles in Finnish and Swedish (the English one is `Rule.title`).
+TITLES: dict[str, dict[str, str]] = {
+    "F001": {"fi": 'Tiedosto ei ole luettava .xlsx-työkirja', "sv": 'Filen är inte en läsbar .xlsx-arbetsbok'},
+    "F002": {"fi": 'Tiedosto on vaarallinen tai liian suuri avattavaksi', "sv": 'Filen är osäker eller för stor att öppna'},
+    "F003": {"fi": 'Pakollinen välilehti puuttuu', "sv": 'Ett obligatoriskt blad saknas'},
+    "F004": {"fi": 'Pakollinen sarake puuttuu', "sv": 'En obligatorisk kolumn saknas'},
+    "F005": {"fi": 'Laskulta puuttuu Y-tunnus, laskun numero tai laskutuskausi', "sv": 'Fakturan saknar FO-nummer, fakturanummer eller faktureringsperiod'},
+    "F006": {"fi": 'Palveluntuottaja tuntematon tai ei hyväksytty laskutuskaudelle', "sv": 'Serviceproducenten är okänd eller inte godkänd för perioden'},
+    "F007": {"fi": 'Lasku on jo käsitelty (kaksoislasku)', "sv": 'Fakturan är redan behandlad (dubblett)'},
+    "F008": {"fi": 'Laskutuskausi on erän kuukauden jälkeen', "sv": 'Faktureringsperioden är efter omgångens månad'},
+    "V101": {"fi": 'Arvoa ei voi lukea', "sv": 'Värdet kan inte läsas'},
+    "V102": {"fi": 'Pakollinen arvo puuttuu', "sv": 'Ett obligatoriskt värde saknas'},
+    "V103": {"fi": 'Arvo sallitun rajan ulkopuolella', "sv": 'Värdet utanför tillåtet intervall'},
+    "V104": {"fi": 'Virheellinen henkilötunnus', "sv": 'Ogiltig personbeteckning'},
+    "V105": {"fi": 'Tuntematon merkintä päiväsolussa', "sv": 'Okänd anteckning i en dagcell'},
+    "V106": {"fi": 'Päätös esiintyy kahdesti', "sv": 'Beslutet förekommer två gånger'},
+    "V107": {"fi": 'Solussa on virhearvo', "sv": 'Cellen innehåller ett felvärde'},
+    "R201": {"fi": 'Päätösnumeroa ei ole rekisterissä', "sv": 'Beslutsnumret finns inte i registret'},
+    "R202": {"fi": 'Henkilötunnus ei ole päätöksen', "sv": 'Personbeteckningen hör inte till beslutet'},
+    "R203": {"fi": 'Päätös kuuluu toiselle palveluntuottajalle', "sv": 'Beslutet hör till en annan serviceproducent'},
+    "R218": {"fi": 'Etuus ei oikeuta palveluun', "sv": 'Förmånen ger inte rätt till tjänsten'},
+    "R223": {"fi": 'Asiakasrivi ja läsnäolorivi eivät vastaa toisiaan', "sv": 'Klientraden och närvaroraden motsvarar inte varandra'},
+    "R222": {"fi": 'Ei laskutuskauden päivä', "sv": 'Inte en dag i faktureringsperioden'},
+    "R204": {"fi": 'Päivä päätöksen voimassaolon ulkopuolella', "sv": 'Dagen utanför beslutets period'},
+    "R206": {"fi": 'Alle 4 tuntia', "sv": 'Under 4 timmar'},
+    "R217": {"fi": 'Päivä on jo maksettu toisella laskulla', "sv": 'Dagen är redan betald på en annan faktura'},
+    "R216": {"fi": 'Sama asiakas ja päivä toisella tämän erän laskulla', "sv": 'Samma klient och dag på en annan faktura i omgången'},
+    "R205": {"fi": 'Enemmän päiviä kalenteriviikossa kuin päätetty', "sv": 'Fler dagar per kalendervecka än beslutat'},
+    "R207": {"fi": 'Läsnäolo sunnuntaina tai arkipyhänä', "sv": 'Närvaro på en söndag eller helgdag'},
+    "R226": {"fi": 'Yli 8 tuntia päivässä', "sv": 'Över 8 timmar per dag'},
+    "R208": {"fi": 'Läsnäolopäivät poikkeavat kalenterista', "sv": 'Närvarodagarna avviker från kalendern'},
+    "R209": {"fi": 'Setelin arvo poikkeaa päätöksestä', "sv": 'Sedelns värde avviker från beslutet'},
+    "R210": {"fi": 'Palvelumaksu poikkeaa päivät × päivän arvo', "sv": 'Serviceavgiften avviker från dagar × dagsvärde'},
+    "R211": {"fi": 'Ateriat tai ateriakorvaus eivät kuulu päätökseen', "sv": 'Måltider eller måltidsersättning ingår inte i beslutet'},
+    "R212": {"fi": 'Aterioita enemmän kuin maksettuja päiviä', "sv": 'Fler måltider än betalda dagar'},
+    "R213": {"fi": 'Matkakorvaus yli päätöksen päiväkohtaisen määrän', "sv": 'Reseersättning över beslutets belopp per dag'},
+    "R220": {"fi": 'Laskun loppusumma poikkeaa riveistä', "sv": 'Fakturans totalsumma avviker från raderna'},
+    "R221": {"fi": 'Rivin summa poikkeaa sen eristä', "sv": 'Radens summa avviker från dess poster'},
+    "R214": {"fi": 'Yksilöohjaus alle kuukausiminimin', "sv": 'Individuell handledning under månadsminimum'},
+    "R215": {"fi": 'Ohjausloki poikkeaa rivin ohjaustunneista', "sv": 'Handledningsloggen avviker från radens timmar'},
+    "R219": {"fi": 'Kykyviisari- tai VAT-arviointi puuttuu', "sv": 'Kykyviisari- eller VAT-bedömning saknas'},
+    "R224": {"fi": 'Päätöksen jakso alle 3 tai yli 24 kuukautta', "sv": 'Beslutets period under 3 eller över 24 månader'},
+    "R225": {"fi": 'Myöhästynyt lasku: yli 3 kuukautta ennen erää', "sv": 'Sen faktura: över 3 månader före omgången'},
+    "X900": {"fi": 'Sisäinen virhe laskun tarkastuksessa', "sv": 'Internt fel vid granskningen av fakturan'},
 }
 
 # The day checks of RULES.md section 3, in the order they decide a day.

@@ -37,3 +37,9 @@ def test_every_rule_has_all_three_languages():
 def test_readme_rule_table_is_rendered_from_the_catalogue():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert rules.markdown_table() in readme, "run `python -m reconcile.rules` and paste its table into README.md"
+
+
+def test_every_rule_has_a_heading_in_every_language():
+    for code, rule in rules.CATALOGUE.items():
+        headings = [rule.heading(lang) for lang in rules.LANGUAGES]
+        assert all(headings) and len(set(headings)) == 3, code
