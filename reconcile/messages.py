@@ -77,6 +77,48 @@ def _shown(value: Any, lang: str) -> str:
     return redact("" if value is None else str(value))
 
 
+# Intake's reasons (F001, F002) by `params["kind"]`, for Finnish and Swedish
+# readers; English readers get intake's own sentence, which has every figure.
+INTAKE_REASONS: dict[str, dict[str, str]] = {
+    "fi": {
+        "unreadable": "tiedostoa ei voitu lukea", "empty": "tiedosto on tyhjä",
+        "xls": "tiedosto on vanha .xls-muoto (Excel 97–2003)", "encrypted": "työkirja on suojattu salasanalla",
+        "ods": "tiedosto on OpenDocument-taulukko (.ods)", "html": "tiedosto on HTML-sivu",
+        "xml": "tiedosto on XML-asiakirja", "text": "tiedosto on tekstiä (CSV tai muu teksti)",
+        "binary": "tiedosto ei ole zip-paketti", "corrupt_zip": "zip-paketti on katkennut tai vioittunut",
+        "encrypted_zip": "zip-paketti on suojattu salasanalla",
+        "compression": "osa {part} on pakattu tavalla, jota Excel ei käytä",
+        "no_content_types": "paketista puuttuu [Content_Types].xml", "no_workbook": "paketista puuttuu xl/workbook.xml",
+        "invalid_utf8": "osa {part} ei ole kelvollista UTF-8-tekstiä", "bad_xml": "osa {part} ei ole kelvollista XML:ää",
+        "file_size": "tiedosto on {size_mib} MiB, raja on {limit_mib} MiB",
+        "uncompressed_size": "osat purkautuvat {size_mib} MiB:ksi, raja on {limit_mib} MiB",
+        "compression_ratio": "osa {part} purkautuu {ratio}-kertaiseksi, raja on {limit}",
+        "parts": "paketissa on {parts} osaa, raja on {limit}", "duplicate_part": "paketissa on kaksi osaa nimeltä {part}",
+        "macros": "työkirjassa on makroja ({part})", "doctype": "osassa {part} on DOCTYPE- tai entiteettimäärittely",
+        "depth": "osan {part} rakenne on sisäkkäinen yli {limit} tasoa",
+        "rows": "välilehdellä ({part}) on arvoja yli {limit} rivillä",
+    },
+    "sv": {
+        "unreadable": "filen kunde inte läsas", "empty": "filen är tom",
+        "xls": "filen är i det gamla .xls-formatet (Excel 97–2003)", "encrypted": "arbetsboken är lösenordsskyddad",
+        "ods": "filen är ett OpenDocument-kalkylblad (.ods)", "html": "filen är en HTML-sida",
+        "xml": "filen är ett XML-dokument", "text": "filen är text (CSV eller annan text)",
+        "binary": "filen är inte ett zip-paket", "corrupt_zip": "zip-paketet är avbrutet eller skadat",
+        "encrypted_zip": "zip-paketet är lösenordsskyddat",
+        "compression": "delen {part} är packad på ett sätt som Excel inte använder",
+        "no_content_types": "paketet saknar [Content_Types].xml", "no_workbook": "paketet saknar xl/workbook.xml",
+        "invalid_utf8": "delen {part} är inte giltig UTF-8-text", "bad_xml": "delen {part} är inte giltig XML",
+        "file_size": "filen är {size_mib} MiB, gränsen är {limit_mib} MiB",
+        "uncompressed_size": "delarna packas upp till {size_mib} MiB, gränsen är {limit_mib} MiB",
+        "compression_ratio": "delen {part} packas upp {ratio} gånger sin storlek, gränsen är {limit}",
+        "parts": "paketet har {parts} delar, gränsen är {limit}", "duplicate_part": "paketet har två delar med namnet {part}",
+        "macros": "arbetsboken innehåller makron ({part})", "doctype": "delen {part} har en DOCTYPE- eller entitetsdefinition",
+        "depth": "delen {part} är nästlad mer än {limit} nivåer djupt",
+        "rows": "bladet ({part}) har värden på fler än {limit} rader",
+    },
+}
+
+
 def values(f: Finding, lang: str) -> dict[str, str]:
     """Every template field of a finding, formatted for `lang`."""
     out: dict[str, str] = {}
@@ -96,6 +138,10 @@ def values(f: Finding, lang: str) -> dict[str, str]:
         cell=f.location.cell or "",
         source_file=f.location.source_file,
     )
+    kind = (f.params or {}).get("kind")
+    reason = INTAKE_REASONS.get(lang, {}).get(kind) if f.rule in ("F001", "F002") else None
+    if reason:
+        out["found"] = rules.render(reason, out)
     return out
 
 

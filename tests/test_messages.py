@@ -70,3 +70,21 @@ def test_another_providers_business_id_is_not_shown():
 def test_text_with_braces_from_a_workbook_is_shown_as_typed():
     f = Finding("V101", Location("a.xlsx", "Asiakkaat", "D2"), found="{0} {x} [y]")
     assert "”{0} {x} [y]”" in messages.message(f, "fi")
+
+
+def test_intake_reasons_are_in_the_readers_language(tmp_path):
+    """A Finnish or Swedish provider reads why its file was refused in its own language."""
+    from pathlib import Path
+
+    import hostile
+    from reconcile import config, intake
+
+    limits = config.load(Path(__file__).resolve().parents[1] / "config").limits
+    base = hostile.base_workbook(tmp_path / "base.xlsx")
+    for rule, kind, make in [("F002", "macros", hostile._xlsm), ("F001", "empty", hostile._empty)]:
+        f = intake.inspect(intake.submission(make(tmp_path, base)), limits)
+        assert (f.rule, f.params["kind"]) == (rule, kind)
+        assert messages.message(f, "en").count(f.found) == 1  # intake's English sentence, figures and all
+        for lang, word in (("fi", {"macros": "makroja", "empty": "tyhjä"}), ("sv", {"macros": "makron", "empty": "tom"})):
+            text = messages.message(f, lang)
+            assert word[kind] in text and f.found not in text, (lang, text)
