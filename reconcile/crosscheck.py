@@ -306,6 +306,8 @@ def _check_live(live: list[_Work], registers: Registers, history: History) -> di
     parts = {  # everything an invoice's result needs, cut from the batch frames once
         "rows": priced.select("inv", "row", "decision_id", *money, "status", "whole", "days_paid", "days_held"),
         "whole": priced.filter(pl.col("verdict").is_in(list(ROW_TEXT))).with_columns(claimed),
+        "read_whole": priced.filter(pl.col("verdict").is_not_null() & ~pl.col("verdict").is_in(list(ROW_TEXT)))
+        .with_columns(claimed).select("inv", "row", "verdict", "claimed"),
         "orphans": attendance.filter(pl.col("rejected").is_null() & pl.col("decision_id").is_not_null())
         .join(clients.select("inv", "decision_id"), on=["inv", "decision_id"], how="anti"),
         "days": days.filter(pl.col("check").is_not_null() | pl.col("r207") | pl.col("r226")),
@@ -461,7 +463,7 @@ def _weekly_limit(days: pl.DataFrame, history: History) -> pl.DataFrame:
 
 def _result(w: _Work, mine: dict[str, pl.DataFrame], items: dict[str, Money], compliance: list[Finding],
             fi_holidays: holidays.HolidayBase) -> InvoiceResult:
-    findings = list(w.invoice.findings) + w.findings
+    findings = _reader_amounts(w.invoice.findings, mine["read_whole"]) + w.findings
     findings += _row_findings(w, mine["whole"], mine["orphans"])
     findings += _day_findings(w, mine["days"], fi_holidays)
     findings += amounts.row_findings(mine["amounts"], lambda f, r: w.where("clients", f, r), w.present("clients"),
@@ -490,6 +492,17 @@ ROW_TEXT = {  # rule -> (column at fault, expected)
     "R223": ("decision_id", ""),
     "R218": ("decision_id", "työttömyysetuus, toimeentulotuki"),
 }
+
+
+def _reader_amounts(findings: list[Finding], read_whole: pl.DataFrame) -> list[Finding]:
+    """The reader's finding that rejects a row as a whole (V101-V107) carries the row's
+    claim as its money effect, as R201-R203 do: the reader could not price it."""
+    claims = {(r["row"], r["verdict"]): r["claimed"] for r in read_whole.iter_rows(named=True)}
+    out = []
+    for f in findings:
+        claim = claims.pop((f.row, f.rule), None) if f.effect == "reject" else None
+        out.append(f.with_(amount_cents=-claim) if claim else f)
+    return out
 
 
 def _row_findings(w: _Work, whole: pl.DataFrame, orphans: pl.DataFrame) -> list[Finding]:

@@ -487,3 +487,15 @@ def test_decision_numbers_match_the_register_trimmed_and_case_folded(tmp_path):
     assert found(r) == []
     assert (r.status, r.total.approved) == ("approved", 2 * 4500)  # 45.00 a day, in cents
     assert r.rows["decision_id"].to_list() == ["KT-1"]
+
+
+def test_a_row_the_reader_rejects_carries_its_claim_as_money_effect(tmp_path):
+    # A bad henkilötunnus (V104) rejects the row: its effect is minus what the row claims,
+    # 2 days × 45.00 = 90.00, the same as R201-R203 carry.
+    b = Batch(tmp_path, [decision("D-1", H1), decision("D-2", H2)])
+    b.invoice("a.xlsx", header(), [client("D-1", "010180-1000", days=2), client("D-2", H2, days=1)],
+              [calendar("D-1", "010180-1000", {2: "X", 3: "X"}), calendar("D-2", H2, {2: "X"})])
+    [r], _ = b.run()
+    v104 = [(f.location.ref, f.amount_cents) for f in r.findings if f.rule == "V104"]
+    assert v104[0] == ("Asiakkaat!B2", -9000)
+    assert r.total.rejected == 9000 and r.total.approved == 4500
