@@ -189,21 +189,7 @@ def test_registers_have_valid_ids_and_realistic_values(clean):
 
 
 def polars_sheets(path: Path) -> dict[str, pl.DataFrame]:
-    """Every sheet as a polars frame read by calamine: `pl.read_excel` when its fastexcel
-    backend is installed, else python-calamine's rows handed to polars (what that engine does)."""
-    try:
-        import fastexcel  # noqa: F401
-    except ImportError:
-        from python_calamine import CalamineWorkbook
-
-        wb = CalamineWorkbook.from_path(str(path))
-        out = {}
-        for name in wb.sheet_names:
-            rows = wb.get_sheet_by_name(name).to_python()
-            heads = [str(h) if not isinstance(h, float) else str(int(h)) for h in rows[0]]
-            out[name] = pl.DataFrame([[None if v == "" else v for v in r] for r in rows[1:]], schema=heads,
-                                     orient="row", strict=False, infer_schema_length=None)
-        return out
+    """Every sheet as a polars frame, read by `pl.read_excel` with the calamine engine."""
     return pl.read_excel(path, sheet_id=0, engine="calamine")
 
 
