@@ -127,10 +127,11 @@ def check_batch(
     and the findings about the registers themselves (R224)."""
     month = batch_month(batch)
     providers = {p["provider_id"]: p for p in registers.providers.iter_rows(named=True)}
-    spelling = {d.strip().casefold(): d for d in registers.decisions["decision_id"].to_list()}
+    register_ids = registers.decisions["decision_id"].to_list()
+    exact, folded = set(register_ids), {d.strip().casefold(): d for d in register_ids}
     works = []
     for i, inv in enumerate(invoices):
-        _register_spelling(inv, spelling)
+        _register_spelling(inv, exact, folded)
         p = providers.get(inv.header.provider_id) or {}
         works.append(_Work(i, inv, rates_for(config, inv.header.billing_month or month), p.get("lang") or config.language))
     _file_checks(works, providers, history, month)
@@ -149,16 +150,18 @@ def check_batch(
     return [results[i] for i in range(len(works))], register_findings(registers, month)
 
 
-def _register_spelling(inv: Invoice, spelling: dict[str, str]) -> None:
+def _register_spelling(inv: Invoice, exact: set[str], folded: dict[str, str]) -> None:
     """Decision numbers as the register spells them: register values are matched
-    trimmed and case-folded (CONTRACT.md section 2), so `kt-1` on an invoice is `KT-1`."""
+    trimmed and case-folded (CONTRACT.md section 2), so `kt-1` on an invoice is `KT-1`.
+    Only the few numbers not already spelled exactly are looked up."""
     for name in ("clients", "attendance", "days", "guidance"):
         frame = getattr(inv, name)
         if frame is None or "decision_id" not in frame.columns or not frame.height:
             continue
-        typed = pl.col("decision_id")
-        known = typed.str.strip_chars().str.to_lowercase().replace_strict(spelling, default=None, return_dtype=pl.Utf8)
-        setattr(inv, name, frame.with_columns(pl.coalesce(known, typed).alias("decision_id")))
+        typed = {d for d in frame["decision_id"].unique().to_list() if d is not None and d not in exact}
+        respelled = {d: folded[d.strip().casefold()] for d in typed if d.strip().casefold() in folded}
+        if respelled:
+            setattr(inv, name, frame.with_columns(pl.col("decision_id").replace(respelled)))
 
 
 # --- file level -------------------------------------------------------------

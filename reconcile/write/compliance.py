@@ -136,6 +136,14 @@ class Figures:
         self.month_end = dt.date(year, month, calendar.monthrange(year, month)[1])
         decisions = result.registers.decisions
         self.decisions = {d["decision_id"]: d for d in decisions.iter_rows(named=True)} if decisions is not None else {}
+        # Indexed once: register() runs per provider, and scanning every decision
+        # each time made the report grow with providers x decisions.
+        self.periods_by_person: dict[str, list[dict]] = defaultdict(list)
+        self.by_provider: dict[str, list[dict]] = defaultdict(list)
+        for d in self.decisions.values():
+            self.by_provider[d["provider_id"]].append(d)
+            if d["start"] <= self.month_end:
+                self.periods_by_person[d["hetu"]].append(d)
         self.groups: dict[str, Group] = defaultdict(Group)
         history = result.history
         self.on_record = set(history.assessments.get_column("decision_id").to_list()) if history else set()
@@ -217,15 +225,9 @@ class Figures:
 
     def register(self, key: str) -> dict[str, float | int | str]:
         """Register figures for one provider's decisions in force in the batch month (or all)."""
-        def mine(d: dict) -> bool:
-            return key == BATCH or d["provider_id"] == key
-
-        periods_by_person: dict[str, list[dict]] = defaultdict(list)
-        for d in self.decisions.values():
-            if d["start"] <= self.month_end:
-                periods_by_person[d["hetu"]].append(d)
-        in_force = [d for d in self.decisions.values()
-                    if mine(d) and d["start"] <= self.month_end and _end(d) >= self.month_start]
+        periods_by_person = self.periods_by_person
+        mine = list(self.decisions.values()) if key == BATCH else self.by_provider.get(key, [])
+        in_force = [d for d in mine if d["start"] <= self.month_end and _end(d) >= self.month_start]
         lengths = [months(d["start"], _end(d)) for d in in_force]
         people = {d["hetu"] for d in in_force}
         over_24 = sum(1 for p in people
@@ -235,7 +237,7 @@ class Figures:
                                              "over_24": over_24, "repeated": repeated}
         for low, high, label in LENGTH_BANDS:
             out[f"len {label}"] = sum(1 for m in lengths if low <= m < high)
-        ended = [d for d in self.decisions.values() if mine(d) and _end(d) <= self.month_end]
+        ended = [d for d in mine if _end(d) <= self.month_end]
         steps = Counter((d.get("next_step") or "") for d in ended)
         out["ended"] = len(ended)
         for step in (*NEXT_STEPS, ""):
