@@ -6,11 +6,15 @@
 For each scale the demo inbox (`reconcile.demo.write_inbox`, batch 2026-11)
 is generated once and cached under bench/cache/<scale>/. Each scale then
 runs in a fresh child process, so its peak RSS is its own: one full
-`batch.run_batch` (stage times from `BatchResult.timings`), then in the same
-process the I/O floor: every input workbook read with python-calamine (every
-sheet to Python values) plus as many cells as the run's output workbooks
-hold written with xlsxwriter in constant-memory mode. At Turku scale the
-command line is also timed as a user runs it, interpreter start-up included.
+`batch.run_batch` (stage times from `BatchResult.timings`; peak RSS of the
+process alone, and of the process with its worker processes, sampled from
+/proc every 0.1 s), then in the same process the I/O floor: every input
+workbook read with python-calamine (every sheet to Python values) plus as
+many cells as the run's output workbooks hold written with xlsxwriter in
+constant-memory mode. At Turku scale the command line is also timed as a
+user runs it, interpreter start-up included. The machine's 1-minute load
+average before each scale is recorded, since other work on the machine
+slows a run down.
 
 Targets (issue 7): national under 60 s wall, under 4 GiB peak, under 2.0 x
 the floor; Turku under 3 s; time per client flat from 1/4 to full scale.
@@ -28,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -51,6 +56,51 @@ def inbox_for(scale: str) -> Path:
         demo.write_inbox(inbox, config_dir=ROOT / "config", providers=providers, clients=clients, batches=BATCH,
                          seed=2026, anomaly_rate=0.03)
     return inbox
+
+
+def tree_rss(root: int) -> int:
+    """Resident bytes of a process and all its descendants (the reader's and writers' workers), from /proc."""
+    parent, rss = {}, {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            statm = Path(f"/proc/{entry}/statm").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        parent[int(entry)] = int(stat[stat.rindex(")") + 2:].split()[1])
+        rss[int(entry)] = int(statm.split()[1]) * page
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, ppid in parent.items() if ppid in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+class PeakMemory:
+    """The largest `tree_rss` of this process seen while the block runs, sampled every `every` seconds."""
+
+    def __init__(self, every: float = 0.1):
+        self.every, self.peak = every, 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self.done.is_set():
+            self.peak = max(self.peak, tree_rss(os.getpid()))
+            self.done.wait(self.every)
+
+    def __enter__(self) -> "PeakMemory":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.thread.join()
+        self.peak = max(self.peak, tree_rss(os.getpid()))
 
 
 def count_cells(folder: Path) -> int:
@@ -99,11 +149,13 @@ def one(scale: str) -> dict:
 
     inbox = inbox_for(scale)
     cfg = config.load(ROOT / "config")
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
         out = Path(tmp) / "outbox"
-        start = time.perf_counter()
-        result = batch.run_batch(inbox, out, cfg, BATCH, str(Path(tmp) / "ledger.sqlite"))
-        wall = time.perf_counter() - start
+        with PeakMemory() as memory:
+            start = time.perf_counter()
+            result = batch.run_batch(inbox, out, cfg, BATCH, str(Path(tmp) / "ledger.sqlite"))
+            wall = time.perf_counter() - start
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         cells = count_cells(out / BATCH)
         io = floor(inbox, cells, Path(tmp))
@@ -111,9 +163,11 @@ def one(scale: str) -> dict:
     figures = {
         "providers": SCALES[scale][0], "register_clients": SCALES[scale][1], "invoices": len(result.invoices),
         "client_rows": clients, "output_cells": cells, "wall_s": round(wall, 3), "peak_rss_mib": round(peak / 2**20, 1),
+        "peak_rss_with_workers_mib": round(memory.peak / 2**20, 1),
         "stages_s": {k: round(v, 3) for k, v in result.timings.items()},
         "floor_s": {k: round(v, 3) for k, v in io.items()}, "ratio_to_floor": round(wall / io["total_s"], 2),
         "ms_per_client": round(1000 * wall / max(clients, 1), 3),
+        "load_average_before": round(load, 2),  # other work on the machine (1-minute load average)
     }
     if scale == "turku":
         with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
@@ -135,8 +189,12 @@ def machine() -> dict:
                       if line.startswith("model name")), "")
     except OSError:
         pass
-    return {"cpus": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
-            "polars": polars.__version__, "platform": platform.platform()}
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,
+                            text=True).stdout.strip()
+    return {"cpus": os.cpu_count(), "cpu_model": model, "memory_gib": round(memory / 2**30, 1),
+            "python": platform.python_version(), "polars": polars.__version__, "platform": platform.platform(),
+            "commit": commit}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,8 +213,9 @@ def main(argv: list[str] | None = None) -> int:
         figures[scale] = json.loads(done.stdout.strip().splitlines()[-1])
         f = figures[scale]
         print(f"{scale:9} {f['invoices']:4} invoices {f['client_rows']:6} rows: {f['wall_s']:7.2f} s wall, "
-              f"{f['peak_rss_mib']:7.1f} MiB peak, floor {f['floor_s']['total_s']:6.2f} s, ratio {f['ratio_to_floor']:4.2f}, "
-              f"{f['ms_per_client']:.2f} ms/client" + (f", CLI {f['cli_wall_s']:.2f} s" if "cli_wall_s" in f else ""))
+              f"{f['peak_rss_mib']:7.1f} MiB peak ({f['peak_rss_with_workers_mib']:.0f} with workers), floor {f['floor_s']['total_s']:6.2f} s, ratio {f['ratio_to_floor']:4.2f}, "
+              f"{f['ms_per_client']:.2f} ms/client" + (f", CLI {f['cli_wall_s']:.2f} s" if "cli_wall_s" in f else "")
+              + f", load {f['load_average_before']:.2f}")
         print("          stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in f["stages_s"].items()))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     report = {"machine": machine(), "batch": BATCH, "scales": figures}

@@ -1,8 +1,9 @@
 """One run of one batch: every stage in order, then the outbox and the ledger.
 
-    registers -> intake.list_batch -> invoice.read_invoices (the batch, on every core)
+    registers -> intake.list_batch -> invoice.read_invoices (the batch, on every core;
+                 a large batch's registers are read meanwhile)
     -> ledger history (other batches) -> crosscheck.check_batch
-    -> write.write_outbox into outbox/.<batch>.staging
+    -> write.write_outbox into outbox/.<batch>.staging (per-submission workbooks on every core)
     -> rename to outbox/.<batch>.ready (complete)
     -> ledger.record_batch (one transaction, tied to the staged manifest's sha256)
     -> swap: outbox/<batch> -> outbox/.<batch>.old, .ready -> outbox/<batch>, delete .old
@@ -39,6 +40,7 @@ import re
 import shutil
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -174,9 +176,7 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
         book.refuse_if_signed_off(batch)
 
         clock = time.perf_counter()
-        registers = registers_mod.read_registers(inbox, config)
-        submissions, ignored = intake.list_batch(inbox / batch)
-        invoices = invoice.read_invoices(submissions, config)
+        registers, submissions, ignored, invoices = read_batch(inbox, batch, config)
         progress.step("read", len(invoices), len(submissions))
         timings = {"read": time.perf_counter() - clock}
         _pause("read")
@@ -199,6 +199,7 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
             ignored=sorted(ignored),
             inputs=inputs,
             timings=timings,
+            history=history,
         )
 
         staging, ready = outbox / f".{batch}.staging", outbox / f".{batch}.ready"
@@ -230,6 +231,26 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
                            f"{e.strerror or e}.", "Fix the outbox folder and run again; the next run finishes "
                            "the swap.") from None
     return result
+
+
+OVERLAP_MIN = 80  # from this many files on the reader works in other processes (invoice.MIN_CHUNK per process)
+
+
+def read_batch(inbox: Path, batch: str, config: Config) -> tuple[Registers, list, list[str], list[Invoice]]:
+    """The registers, the batch's submissions, the lock files ignored, and the invoices read.
+
+    A large batch is read by worker processes while this one only waits, so
+    the registers are read meanwhile, in a thread; a small one is read here,
+    registers first.
+    """
+    submissions, ignored = intake.list_batch(inbox / batch)
+    if len(submissions) < OVERLAP_MIN:
+        registers = registers_mod.read_registers(inbox, config)
+        return registers, submissions, ignored, invoice.read_invoices(submissions, config)
+    with ThreadPoolExecutor(max_workers=1) as side:
+        registers = side.submit(registers_mod.read_registers, inbox, config)
+        invoices = invoice.read_invoices(submissions, config)
+        return registers.result(), submissions, ignored, invoices
 
 
 def require_rates(invoices: list[Invoice], config: Config, batch: str) -> None:
@@ -323,7 +344,7 @@ def held_for_error(inv: Invoice, error: Exception, config: Config, batch: str, l
         priced = amounts.price_rows(frame)
         items = amounts.sum_items(priced)
         money = [f"{i}_{k}" for i in ITEMS for k in ("claimed", "approved", "held", "rejected")]
-        rows = priced.select("row", "decision_id", *money, "status", "days_paid", "days_held")
+        rows = priced.select("row", "decision_id", *money, "status", "whole", "days_paid", "days_held")
     else:
         total = max(header.total_cents or 0, 0)
         items = {i: Money() for i in ITEMS}

@@ -26,18 +26,17 @@ import datetime as dt
 import re
 from collections import defaultdict
 from pathlib import Path
-
-import openpyxl
-from openpyxl.cell.cell import Cell
-from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
+from typing import TYPE_CHECKING
 
 from reconcile import RULES_VERSION, messages
 from reconcile.findings import Finding
 from reconcile.model import ITEMS, BatchResult, InvoiceResult
 from reconcile.write.xlsxpatch import Columns, Note, Plan, Unsupported, patch, split_ref
 from reconcile.write.xlsxutil import EURO_FORMAT, FILLS, STRENGTH, batch_time, normalise_zip, put_text
+
+if TYPE_CHECKING:  # openpyxl is imported only when a workbook takes the fallback path
+    import openpyxl
+    from openpyxl.cell.cell import Cell
 
 EXTERNAL_RE = re.compile(r"\[\d+\]|https?://|file:", re.IGNORECASE)
 AUTHOR = "reconcile"
@@ -120,6 +119,8 @@ def build_plan(result: InvoiceResult, batch: BatchResult) -> Plan:
 
 def _drop_external_formulas(path: Path, wb: openpyxl.Workbook) -> None:
     """Replace formulas that reach into other workbooks or the web by their cached values."""
+    import openpyxl
+
     cached = None
     for ws in wb.worksheets:
         for row in ws.iter_rows():
@@ -135,6 +136,8 @@ def _drop_external_formulas(path: Path, wb: openpyxl.Workbook) -> None:
 
 
 def _put(cell: Cell, value: object, style: str | None) -> None:
+    from openpyxl.styles import Font
+
     if isinstance(value, str):
         put_text(cell, value)
     else:
@@ -146,6 +149,10 @@ def _put(cell: Cell, value: object, style: str | None) -> None:
 
 
 def _apply_with_openpyxl(wb: openpyxl.Workbook, plan: Plan) -> None:
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+    from openpyxl.utils import get_column_letter
+
     for sheet, notes in plan.marks.items():
         if sheet not in wb.sheetnames:
             continue
@@ -183,6 +190,8 @@ def _apply_with_openpyxl(wb: openpyxl.Workbook, plan: Plan) -> None:
 
 def write_with_openpyxl(source: Path, plan: Plan, out: Path, when: dt.datetime) -> None:
     """The slow, general path: full load, apply the plan, save."""
+    import openpyxl
+
     wb = openpyxl.load_workbook(source, keep_links=False)
     _drop_external_formulas(source, wb)
     _apply_with_openpyxl(wb, plan)

@@ -22,11 +22,12 @@ import xlsxwriter
 from reconcile import messages
 from reconcile.findings import Finding
 from reconcile.model import InvoiceResult
-from reconcile.write.xlsxutil import EURO_FORMAT, FILLS, batch_time, fit_widths, normalise_zip, write_value
+from reconcile.write.xlsxutil import EURO_FORMAT, FILLS, batch_time, fit_widths, write_value
 
 COLUMNS = ("rule", "severity", "sheet", "cell", "decision", "name", "date", "expected", "found",
            "money_effect", "message", "fix")
 SHEET_ORDER = {"invoice": 0, "clients": 1, "attendance": 2, "guidance": 3}
+IN_MEMORY_ROWS = 5000
 
 
 def client_names(result: InvoiceResult) -> dict[str, str]:
@@ -55,8 +56,11 @@ def write_anomalies(result: InvoiceResult, batch: str, out: Path) -> Path:
     names = client_names(result)
     findings = sorted(result.findings, key=lambda f: _order(result, f))
     out.parent.mkdir(parents=True, exist_ok=True)
+    # A usual table is small and faster built in memory; a huge one streams row by row through a
+    # temporary file (xlsxwriter's constant_memory, which in_memory switches off).
     wb = xlsxwriter.Workbook(str(out), {"strings_to_formulas": False, "strings_to_urls": False,
-                                        "strings_to_numbers": False, "constant_memory": True})
+                                        "strings_to_numbers": False, "constant_memory": True,
+                                        "in_memory": len(findings) < IN_MEMORY_ROWS})
     wb.set_properties({"title": "anomalies", "author": "reconcile", "created": batch_time(batch)})
     ws = wb.add_worksheet(messages.label("findings", lang))
     head = wb.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1, "text_wrap": True, "valign": "top"})
@@ -115,5 +119,4 @@ def write_anomalies(result: InvoiceResult, batch: str, out: Path) -> Path:
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(row - 1, 1), len(COLUMNS) - 1)
     wb.close()
-    normalise_zip(out, batch_time(batch))
     return out

@@ -19,7 +19,7 @@ import xlsxwriter
 
 from reconcile import messages, rules
 from reconcile.model import BatchResult, Money
-from reconcile.write.xlsxutil import EURO_FORMAT, batch_time, fit_widths, normalise_zip, write_value
+from reconcile.write.xlsxutil import EURO_FORMAT, batch_time, fit_widths, write_value
 
 
 def provider_names(result: BatchResult) -> dict[str, str]:
@@ -151,5 +151,4 @@ def write_approval(result: BatchResult, out: Path, lang: str) -> Path:
         chart.set_size({"width": 720, "height": max(300, 24 * len(codes))})
         by_rule.ws.insert_chart(1, 6, chart)
     wb.close()
-    normalise_zip(out, batch_time(result.batch))
     return out

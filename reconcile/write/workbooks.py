@@ -9,23 +9,53 @@ finance/approval.xlsx and audit/compliance.xlsx, in the finance language.
 
 Path parts are made file-name safe; two submissions that would land in the
 same folder get `__2`, `__3`, ... in the order of the batch, so nothing is
-overwritten. The time spent on annotated copies goes to
-`result.timings["annotate"]`; each submission done is a `progress.step`.
+overwritten.
+
+The per-submission files are most of the work at scale. From
+`PARALLEL_MIN` submissions on they are written by worker processes, one
+per core, in chunks of submissions (spawn, not fork: a forked child of a
+process whose Polars thread pool runs can deadlock), while this process
+writes approval.xlsx and compliance.xlsx. A worker gets only what the
+writers read (`slim`), and every file is the same, byte for byte, as the
+one process would write. A worker that dies (killed, out of memory) is a
+`JobError` (exit 3); the batch's staging design keeps the previous outbox.
+`result.timings["annotate"]` is the wall time the per-submission files add
+to the run (with workers: beyond the time this process spends on the two
+batch workbooks meanwhile, so the stages still add up to the run's time);
+each submission done is a `progress.step`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import multiprocessing
+import os
 import time
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+
+import polars as pl
 
 from reconcile import progress
 from reconcile.config import Config
-from reconcile.model import BatchResult, InvoiceResult
+from reconcile.errors import JobError
+from reconcile.model import BatchResult, InvoiceResult, Registers
 from reconcile.write.annotate import write_annotated
 from reconcile.write.anomalies import write_anomalies
-from reconcile.write.approval_xlsx import write_approval
-from reconcile.write.compliance import write_compliance
 from reconcile.write.xlsxutil import safe_name
+
+PARALLEL_MIN = 100  # fewer submissions: starting the workers costs more than they save
+CHUNKS_PER_WORKER = 4  # smaller chunks even out the work and move the progress bar
+
+
+@dataclasses.dataclass
+class Job:
+    """One submission's files: its result, its folder (relative to the outbox), and whether it is annotated."""
+
+    result: InvoiceResult
+    folder: Path
+    annotated: bool
 
 
 def invoice_folder(inv: InvoiceResult) -> Path:
@@ -36,24 +66,111 @@ def invoice_folder(inv: InvoiceResult) -> Path:
     return Path("rejected") / safe_name(inv.source_file)
 
 
-def write_workbooks(result: BatchResult, out_dir: Path, config: Config, lang: str | None = None) -> None:
-    """Write every workbook of the batch under `out_dir`; `lang` is the finance and audit language."""
-    out_dir = Path(out_dir)
+def jobs(result: BatchResult) -> list[Job]:
+    """Every submission's folder, de-duplicated in the order of the batch."""
     used: set[Path] = set()
-    for done, inv in enumerate(result.invoices, 1):
+    out = []
+    for inv in result.invoices:
         folder = invoice_folder(inv)
         n = 1
         while folder in used:
             n += 1
             folder = folder.with_name(f"{invoice_folder(inv).name}__{n}")
         used.add(folder)
-        target = out_dir / folder
-        if not inv.invoice.fatal and folder.parts[0] == "providers":
-            clock = time.perf_counter()
-            write_annotated(inv, result, target / "annotated.xlsx")
-            result.timings["annotate"] = result.timings.get("annotate", 0.0) + time.perf_counter() - clock
-        write_anomalies(inv, result.batch, target / "anomalies.xlsx")
-        progress.step("write", done, len(result.invoices))
+        out.append(Job(inv, folder, not inv.invoice.fatal and folder.parts[0] == "providers"))
+    return out
+
+
+def write_job(job: Job, batch: BatchResult, out_dir: Path) -> None:
+    """One submission's annotated.xlsx (when it gets one) and anomalies.xlsx."""
+    target = out_dir / job.folder
+    if job.annotated:
+        write_annotated(job.result, batch, target / "annotated.xlsx")
+    write_anomalies(job.result, batch.batch, target / "anomalies.xlsx")
+
+
+def slim(job: Job) -> Job:
+    """The job with only what `write_job` reads, for sending to a worker.
+
+    The annotation reads the result's money, rows, findings and the
+    invoice's sheet names, header rows and source path; the anomalies table
+    the findings and the names on `Asiakkaat`. Day frames, attendance and
+    guidance stay behind.
+    """
+    inv = job.result
+    clients = inv.invoice.clients
+    if clients is not None:
+        clients = clients.select([c for c in ("decision_id", "name") if c in clients.columns])
+    invoice = dataclasses.replace(inv.invoice, clients=clients, attendance=None, days=None, guidance=None)
+    return Job(dataclasses.replace(inv, invoice=invoice, day_outcomes=None), job.folder, job.annotated)
+
+
+def slim_batch(result: BatchResult) -> BatchResult:
+    """The batch as the per-submission writers see it: its month and run id."""
+    empty = Registers(pl.DataFrame(), pl.DataFrame())
+    return dataclasses.replace(result, invoices=[], register_findings=[], registers=empty, inputs={}, timings={},
+                               history=None)
+
+
+def write_chunk(chunk: list[Job], batch: BatchResult, out_dir: Path) -> int:
+    """A worker's task: write a chunk of submissions' files; returns how many."""
+    for job in chunk:
+        write_job(job, batch, out_dir)
+    return len(chunk)
+
+
+def write_workbooks(result: BatchResult, out_dir: Path, config: Config, lang: str | None = None,
+                    workers: int | None = None) -> None:
+    """Write every workbook of the batch under `out_dir`; `lang` is the finance and audit language.
+
+    `workers` processes write the per-submission files (default: one per
+    core when the batch has `PARALLEL_MIN` submissions or more); 1 writes
+    everything in this process.
+    """
+    out_dir = Path(out_dir)
+    todo = jobs(result)
     lang = lang or config.language
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(todo) >= PARALLEL_MIN else 1
+    workers = max(1, min(workers, len(todo)))
+    clock = time.perf_counter()
+    if workers == 1:
+        for done, job in enumerate(todo, 1):
+            write_job(job, result, out_dir)
+            progress.step("write", done, len(todo))
+        result.timings["annotate"] = time.perf_counter() - clock
+        write_reports(result, out_dir, config, lang)
+        return
+    size = -(-len(todo) // (workers * CHUNKS_PER_WORKER))
+    chunks = [[slim(job) for job in todo[i:i + size]] for i in range(0, len(todo), size)]
+    batch = slim_batch(result)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures = [pool.submit(write_chunk, chunk, batch, out_dir) for chunk in chunks]
+        reports = time.perf_counter()
+        write_reports(result, out_dir, config, lang)  # meanwhile, here
+        reports = time.perf_counter() - reports
+        done = 0
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in finished:
+                done += future.result()  # a worker's exception is raised here, as it was
+            progress.step("write", done, len(todo))
+        result.timings["annotate"] = time.perf_counter() - clock - reports
+    except BrokenProcessPool:
+        raise JobError("A process writing the providers' workbooks stopped unexpectedly (killed, or out of memory).",
+                       "Run again, with more memory if it happens again; the previous results and the ledger are "
+                       "unchanged.") from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def write_reports(result: BatchResult, out_dir: Path, config: Config, lang: str) -> None:
+    """finance/approval.xlsx and audit/compliance.xlsx, in the finance language."""
+    # Imported here, not at the top: a worker process never needs them (nor pandera, which compliance loads).
+    from reconcile.write.approval_xlsx import write_approval
+    from reconcile.write.compliance import write_compliance
+
     write_approval(result, out_dir / "finance" / "approval.xlsx", lang)
     write_compliance(result, out_dir / "audit" / "compliance.xlsx", config, lang)

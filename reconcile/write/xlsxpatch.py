@@ -59,7 +59,8 @@ CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 EURO_NUMFMT = 4  # built-in "#,##0.00"
 
-EXTERNAL_FORMULA_RE = re.compile(r"<f\b[^>]*>[^<]*?(?:\[\d+\]|https?://|file:)", re.IGNORECASE)
+# Case-sensitive `<f` (XML tag names are), so the search skips ahead to each formula quickly.
+EXTERNAL_FORMULA_RE = re.compile(r"<f\b[^>]*>[^<]*?(?i:\[\d+\]|https?://|file:)")
 SHEET_DATA_RE = re.compile(r"<sheetData\b[^>]*?(?:/>|>(.*?)</sheetData>)", re.DOTALL)
 ROW_RE = re.compile(r"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.DOTALL)
 CELL_RE = re.compile(r"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
@@ -438,8 +439,11 @@ def _new_row(number: int, cells: dict[int, CellEdit]) -> str:
 def _edit_row(m: re.Match, number: int, cells: dict[int, CellEdit]) -> str:
     attrs = SPANS_RE.sub("", m.group(1))
     inner = m.group(2) or ""
-    out: list[str] = []
     todo = sorted(cells)
+    last = _last_column(inner, number)
+    if last is not None and last < todo[0]:  # the usual case, added columns: new cells go after the last one
+        return f"<row{attrs}>" + inner + "".join(cells[c](None) for c in todo) + "</row>"
+    out: list[str] = []
     at = 0
     pos = 0
     for c in CELL_RE.finditer(inner):
@@ -460,6 +464,17 @@ def _edit_row(m: re.Match, number: int, cells: dict[int, CellEdit]) -> str:
     out.append(inner[pos:])
     out.extend(cells[c](None) for c in todo[at:])
     return f"<row{attrs}>" + "".join(out) + "</row>"
+
+
+def _last_column(inner: str, number: int) -> int | None:
+    """The column of a row's last cell (0 for a row without cells); None when that cell's `r` is not plain."""
+    at = inner.rfind("<c ")
+    if at < 0:
+        return None if "<c" in inner else 0
+    r = ATTR_R_RE.search(inner, at, inner.find(">", at))
+    if r is None or not r.group(1) or int(r.group(2)) != number:
+        return None
+    return col_index(r.group(1))
 
 
 def _restyle(existing: str | None, row: int, col: int, styles: _Styles, color: str) -> str:
@@ -696,9 +711,13 @@ def patch(source: Path, out: Path, plan: Plan, when: dt.datetime) -> None:
             raise Unsupported("a formula reaching outside the workbook")
         notes = plan.marks.get(name, {})
         new_cells, widths = _added_cells(text, plan, name)
-        if not notes and not new_cells and not TAB_SELECTED_RE.search(text):
+        cut = text.find("<sheetData")  # tabSelected lives in sheetViews, before the cells
+        views = text if cut < 0 else text[:cut]
+        selected = TAB_SELECTED_RE.search(views) is not None
+        if not notes and not new_cells and not selected:
             continue
-        text = TAB_SELECTED_RE.sub("", text)
+        if selected:
+            text = TAB_SELECTED_RE.sub("", views) + text[len(views):]
         edits: dict[int, dict[int, CellEdit]] = {}
         max_row = max_col = 0
         for ref, note in notes.items():

@@ -3,8 +3,12 @@
 - safe path parts for the outbox (`safe_name`);
 - text that came from a workbook is always written as a text cell, never a
   formula (`put_text` for openpyxl, `write_value` for xlsxwriter);
-- deterministic files: fixed document properties and zip entry dates
-  (`normalise_zip`), so the same inputs give byte-identical workbooks.
+- deterministic files, so the same inputs give byte-identical workbooks:
+  xlsxwriter already stamps fixed zip entry dates (1 January 1980 in memory,
+  31 January 1980 through its temporary files) and writes the `created`
+  property given to `set_properties` as both created and modified, so its
+  workbooks need nothing more; openpyxl stamps the time of saving, which
+  `normalise_zip` rewrites to fixed dates.
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ import datetime as dt
 import re
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openpyxl.cell.cell import Cell
+if TYPE_CHECKING:  # openpyxl is only loaded on the annotation fallback
+    from openpyxl.cell.cell import Cell
 
 UNSAFE_RE = re.compile(r"[^A-Za-z0-9_-]")
 CORE_TIME_RE = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
