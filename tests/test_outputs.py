@@ -321,3 +321,18 @@ def test_end_to_end_with_the_demo_inbox(tmp_path, cfg):
     approval = openpyxl.load_workbook(out / "finance" / "approval.xlsx")["Laskut"]
     claimed = [r[6] for r in approval.iter_rows(min_row=2, values_only=True)]
     assert round(claimed[-1] * 100) == sum(i.total.claimed for i in result.invoices)
+
+
+def test_finance_workbook_names_rules_in_its_own_language(tmp_path):
+    """approval.xlsx is Finnish by default: its findings-by-rule sheet uses the Finnish headings."""
+    import shutil
+
+    from reconcile import batch as batch_mod, config as config_mod, rules
+
+    out = tmp_path / "out"
+    shutil.copytree(ROOT / "inbox", tmp_path / "inbox")
+    batch_mod.run_batch(tmp_path / "inbox", out, config_mod.load(ROOT / "config"), batch="2026-10")
+    wb = openpyxl.load_workbook(out / "2026-10" / "finance" / "approval.xlsx")
+    by_rule = wb.worksheets[-1]
+    pairs = [(r[0], r[1]) for r in by_rule.iter_rows(min_row=2, values_only=True) if r[0] in rules.CATALOGUE]
+    assert pairs and all(title == rules.get(code).heading("fi") for code, title in pairs)

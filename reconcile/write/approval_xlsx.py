@@ -127,7 +127,7 @@ def write_approval(result: BatchResult, out: Path, lang: str) -> Path:
             rule = d.get("rule") or ""
             held.add([inv.provider_id or "", inv.invoice_no or "", d.get("decision_id") or "",
                       dnames.get(d.get("decision_id") or "", ""), d["date"].isoformat() if d.get("date") else "",
-                      d.get("cell") or "", rule, rules.get(rule).title if rule in rules.CATALOGUE else ""])
+                      d.get("cell") or "", rule, rules.get(rule).heading(lang) if rule in rules.CATALOGUE else ""])
     held.finish()
 
     by_rule = _Table(wb, L("findings_by_rule"), [L("rule"), L("title"), L("severity"), L("count"),
@@ -139,7 +139,7 @@ def write_approval(result: BatchResult, out: Path, lang: str) -> Path:
     codes = [c for c in rules.CATALOGUE if counts[c]]
     for code in codes:
         rule = rules.get(code)
-        by_rule.add([code, rule.title, L(rule.severity), counts[code], money[code] / 100])
+        by_rule.add([code, rule.heading(lang), L(rule.severity), counts[code], money[code] / 100])
     by_rule.finish()
     if codes:
         chart = wb.add_chart({"type": "bar"})
