@@ -226,7 +226,7 @@ def test_finance_approval(batch, cfg, tmp_path):
     assert prov[A] == (263.6, 163.6, 50.0, 50.0) and prov["Yhteensä"] == (577.2, 227.2, 100.0, 250.0)
     held = list(book["Pidätetyt päivät"].iter_rows(min_row=2, values_only=True))
     assert held == [(A, "2026-001", "D-2", "Asiakas Kaksi", "2026-11-04", "F3", "R216",
-                     "Same client and date on another invoice of this batch")]
+                     rules.get("R216").heading("fi"))]
     with zipfile.ZipFile(out / "finance" / "approval.xlsx") as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) == 2
@@ -336,3 +336,21 @@ def test_finance_workbook_names_rules_in_its_own_language(tmp_path):
     by_rule = wb.worksheets[-1]
     pairs = [(r[0], r[1]) for r in by_rule.iter_rows(min_row=2, values_only=True) if r[0] in rules.CATALOGUE]
     assert pairs and all(title == rules.get(code).heading("fi") for code, title in pairs)
+
+
+def test_reports_for_people_print_on_a4_landscape_one_page_wide(tmp_path):
+    import shutil
+
+    from reconcile import batch as batch_mod, config as config_mod
+
+    out = tmp_path / "out"
+    shutil.copytree(ROOT / "inbox", tmp_path / "inbox")
+    batch_mod.run_batch(tmp_path / "inbox", out, config_mod.load(ROOT / "config"), batch="2026-10")
+    folder = out / "2026-10"
+    for path in [folder / "finance" / "approval.xlsx", folder / "audit" / "compliance.xlsx",
+                 next(folder.glob("providers/*/*/anomalies.xlsx"))]:
+        for ws in openpyxl.load_workbook(path).worksheets:
+            setup = ws.page_setup
+            # fitToWidth 1 is the file format's default, which openpyxl reads as None
+            assert (setup.orientation, setup.paperSize, setup.fitToWidth or 1, setup.fitToHeight) == ("landscape", 9, 1, 0), (path.name, ws.title)
+            assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_title_rows == "$1:$1", (path.name, ws.title)

@@ -22,7 +22,7 @@ import xlsxwriter
 from reconcile import messages
 from reconcile.findings import Finding
 from reconcile.model import InvoiceResult
-from reconcile.write.xlsxutil import EURO_FORMAT, FILLS, batch_time, fit_widths, write_value
+from reconcile.write.xlsxutil import EURO_FORMAT, FILLS, batch_time, fit_widths, for_print, write_value
 
 COLUMNS = ("rule", "severity", "sheet", "cell", "decision", "name", "date", "expected", "found",
            "money_effect", "message", "fix")
@@ -117,6 +117,7 @@ def write_anomalies(result: InvoiceResult, batch: str, out: Path) -> Path:
     fit_widths(ws, widths)
     ws.set_column(10, 11, 60, wrap)
     ws.freeze_panes(1, 0)
+    for_print(ws)
     ws.autofilter(0, 0, max(row - 1, 1), len(COLUMNS) - 1)
     wb.close()
     return out

@@ -19,7 +19,7 @@ import xlsxwriter
 
 from reconcile import messages, rules
 from reconcile.model import BatchResult, Money
-from reconcile.write.xlsxutil import EURO_FORMAT, batch_time, fit_widths, write_value
+from reconcile.write.xlsxutil import EURO_FORMAT, batch_time, fit_widths, for_print, write_value
 
 
 def provider_names(result: BatchResult) -> dict[str, str]:
@@ -58,6 +58,7 @@ class _Table:
     def finish(self) -> None:
         fit_widths(self.ws, self.widths)
         self.ws.freeze_panes(1, 0)
+        for_print(self.ws)
         if self.row > 1:
             self.ws.autofilter(0, 0, self.row - 1, len(self.widths) - 1)
 

@@ -50,7 +50,7 @@ from reconcile import messages, rules
 from reconcile.config import Config
 from reconcile.model import BatchResult, InvoiceResult, Money
 from reconcile.write.approval_xlsx import provider_names
-from reconcile.write.xlsxutil import EURO_FORMAT, batch_time, fit_widths, normalise_zip, write_value
+from reconcile.write.xlsxutil import EURO_FORMAT, batch_time, fit_widths, for_print, normalise_zip, write_value
 from schemas.registers import NEXT_STEPS
 
 AGE_BANDS = ((0, 24, "<25"), (25, 34, "25–34"), (35, 44, "35–44"), (45, 54, "45–54"), (55, 200, "55+"))
@@ -314,6 +314,7 @@ def write_compliance(result: BatchResult, out: Path, config: Config, lang: str) 
                 widths[col] = max(widths[col], len(v) if isinstance(v, str) else 8)
         fit_widths(ws, widths)
         ws.freeze_panes(1, 2)
+        for_print(ws)
         ws.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
         return ws
 

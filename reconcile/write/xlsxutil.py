@@ -83,3 +83,11 @@ def fit_widths(ws: Any, widths: list[int], low: int = 6, high: int = 60) -> None
     """xlsxwriter: set each column's width from the longest text written in it."""
     for col, width in enumerate(widths):
         ws.set_column(col, col, max(low, min(high, width + 2)))
+
+
+def for_print(ws) -> None:
+    """An xlsxwriter sheet prints on A4 landscape, one page wide, its header row on every page."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
