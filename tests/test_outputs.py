@@ -14,7 +14,7 @@ import openpyxl
 import polars as pl
 import pytest
 
-from reconcile import config
+from reconcile import config, rules
 from reconcile.findings import Finding, Location
 from reconcile.model import BatchResult, Invoice, InvoiceHeader, InvoiceResult, Money, Registers, Submission
 from reconcile.write.workbooks import write_workbooks
