@@ -8,6 +8,12 @@ None. A value that cannot be read raises `Unreadable` carrying the rule code
 (V101 cannot be read, V104 bad henkilötunnus, V107 error value) and the
 expected type; `invoice` and `registers` turn it into a finding at its cell.
 
+The quick readers (`QUICK`, `quick_normal_hetu`) read the plain values that
+fill most cells (ASCII or printable text, floats with at most two decimals,
+real dates, `12,50`, `3.11.2026`) in a test or two, and answer `SLOW` for
+anything else, which the caller then reads with the full reader above; they
+never answer differently from it (tests/test_reading_speedpaths.py).
+
 Decisions where the contract is silent:
 - money: more than two decimals in euros is V101, never rounded; a real
   number is first taken at Excel's 15 significant digits, so a cached formula
@@ -122,7 +128,11 @@ def _error(raw: Any) -> CellError | None:
 
 
 def is_empty(raw: Any) -> bool:
-    return raw is None or (isinstance(raw, str) and (raw == "" or clean(raw) == ""))
+    if raw is None:
+        return True
+    if raw.__class__ is str and raw.isascii():
+        return not raw.strip()  # cleaning ASCII text is only trimming
+    return isinstance(raw, str) and (raw == "" or clean(raw) == "")
 
 
 def _check_error(raw: Any, expected: str) -> None:
@@ -291,6 +301,113 @@ def ytunnus(raw: Any) -> str | None:
     except ValidationError:
         raise Unreadable("V101", "Y-tunnus (1234567-8)", raw) from None
 
+
+# -- quick readers ------------------------------------------------------------
+#
+# Most cells hold a plain value: ASCII text, a number Excel stored as a float,
+# a real date. A quick reader reads such a value with a test or two, where it
+# can prove the answer equals the full reader's, and returns SLOW for anything
+# else; the caller then reads that cell with `read` (and gets its finding).
+# A float x below 10^13 is taken as c hundredths, c = round(x * 100), only
+# when c / 100 == x: then x is the double nearest the decimal c/100, which has
+# at most 15 significant digits, so format(x, ".15g") spells exactly c/100 and
+# `decimal` reads what the quick reader computes. Everything else is SLOW.
+
+SLOW = object()  # a quick reader's answer for a value only the full reader can read
+_PLAIN_NUMBER = re.compile(r"(-?)([0-9]{1,12})(?:[.,]([0-9]{1,2}))?")  # what `decimal` reads as sign, units, cents
+_PLAIN_DMY = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
+
+
+def quick_text(raw: Any) -> Any:
+    """`text` for None, whole numbers and plain text; else SLOW.
+
+    Plain text is ASCII (as `text`'s own fast case) or printable: a printable
+    string holds no zero-width character, no unusual space and no white space
+    but ` `, so cleaning it is only trimming.
+    """
+    if raw is None:
+        return None
+    cls = raw.__class__
+    if cls is str:
+        plain = (raw.isascii() or raw.isprintable()) and "#" not in raw and "  " not in raw
+        return (raw.strip() or None) if plain else SLOW
+    if cls is float and raw.is_integer():
+        return str(int(raw))
+    return str(raw) if cls is int else SLOW
+
+
+def quick_code(raw: Any) -> Any:
+    s = quick_text(raw)
+    return s.casefold() if s.__class__ is str else s
+
+
+def quick_normal_hetu(raw: Any) -> Any:
+    """`normal_hetu(text(raw))` for a henkilötunnus of ASCII letters, digits, `-` and `+`; else SLOW."""
+    s = quick_text(raw)
+    if s.__class__ is str:
+        return s.upper() if s.isascii() and s.replace("-", "").replace("+", "").isalnum() else SLOW
+    return s
+
+
+def _quick_hundredths_of(raw: Any) -> Any:
+    """100 x raw for an int, a float with at most two decimals or text like `-12,50`; else SLOW."""
+    cls = raw.__class__
+    if cls is float:
+        if -1e13 < raw < 1e13:
+            c = round(raw * 100)
+            if c / 100 == raw:
+                return c
+        return SLOW
+    if cls is str:
+        m = _PLAIN_NUMBER.fullmatch(raw)
+        if m is None:
+            return SLOW
+        c = int(m[2]) * 100 + int((m[3] or "0").ljust(2, "0"))
+        return -c if m[1] else c
+    return raw * 100 if cls is int else SLOW
+
+
+def quick_cents(raw: Any) -> Any:
+    return None if raw is None else _quick_hundredths_of(raw)
+
+
+quick_hundredths = quick_cents  # hours: an exact value needs no cutting down
+
+
+def quick_whole(raw: Any) -> Any:
+    if raw is None:
+        return None
+    cls = raw.__class__
+    if cls is float:
+        return int(raw) if raw.is_integer() and -1e15 < raw < 1e15 else SLOW
+    return raw if cls is int else SLOW
+
+
+def quick_date(raw: Any) -> Any:
+    """`date` for a real date and text `d.m.yyyy` naming a day of the calendar; else SLOW."""
+    if raw is None:
+        return None
+    cls = raw.__class__
+    if cls is dt.datetime:
+        return raw.date()
+    if cls is dt.date:
+        return raw
+    if cls is str and (m := _PLAIN_DMY.fullmatch(raw)):
+        try:
+            return dt.date(int(m[3]), int(m[2]), int(m[1]))
+        except ValueError:
+            return SLOW
+    return SLOW
+
+
+QUICK = {
+    "text": quick_text,
+    "code": quick_code,
+    "date": quick_date,
+    "int": quick_whole,
+    "euros": quick_cents,
+    "hours": quick_hundredths,
+}
 
 READERS = {
     "text": text,

@@ -25,7 +25,10 @@ them as empty strings) and the furthest row and column of any cell holding
 something (calamine allocates the whole rectangle up to that cell, so one
 value at XFD1048576 would need billions of cells). It also maps each sheet
 name of `xl/workbook.xml` to its part through `xl/_rels/workbook.xml.rels`,
-as calamine does, so the reader knows which part a sheet came from.
+as calamine does, so the reader knows which part a sheet came from. The
+references of cells holding something are gathered while expat parses a
+chunk and judged a chunk at a time by regular expressions (`_XmlScan._fold`);
+a chunk holding any unusual reference is judged one reference at a time.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import hashlib
 import itertools
 import os
 import posixpath
+import re
 import string
 import struct
 import zipfile
@@ -89,6 +93,11 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 COLUMNS = {"".join(letters): n for n, letters in enumerate(
     itertools.islice(itertools.chain.from_iterable(
         itertools.product(string.ascii_uppercase, repeat=k) for k in (1, 2, 3)), 16384), start=1)}
+
+# Cell references of a worksheet are gathered while expat parses a chunk, then judged together.
+_REFS = re.compile(r"[A-Za-z]{1,3}[0-9]+(?: [A-Za-z]{1,3}[0-9]+)*")
+_LETTERS = re.compile(r"[A-Za-z]+")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 @dataclass
@@ -383,8 +392,10 @@ def _scan_parts(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo],
                     _check_ratio(member, unpacked, limits)
                     if scan is not None:
                         scan.parser.Parse(chunk, False)
+                        scan.fold()
             if scan is not None:
                 scan.parser.Parse(b"", True)
+                scan.fold()
         except expat.ExpatError as e:
             _bad_xml(archive, member, e)
         except zipfile.BadZipFile as e:
@@ -465,6 +476,7 @@ class _XmlScan:
         self.macro_part = ""
         self.sheet: SheetScan | None = None
         self.cell: list[str] | None = None  # the attributes of the last <c> seen
+        self.refs: list[str] = []  # references of cells holding something, not yet folded into `sheet`
         self.error_at: tuple[int, int] = (0, 0)
         self.error_text: list[str] = []
         self.sheet_rels: list[tuple[str, str]] = []  # workbook.xml: (sheet name, relationship id)
@@ -511,46 +523,103 @@ class _XmlScan:
             self._too_deep()
         if name == "c":  # the commonest element: only remembered for its value
             self.cell = attrs
+        elif name == "t":  # the text of an inline string, counted at its <is>
             return
-        local = name.rpartition(":")[2]
-        if local == "c":
-            self.cell = attrs
-        elif local == "row":
+        elif name == "v" or name == "is":  # its cell's reference comes first, as Excel and every library write it
+            cell = self.cell
+            if cell and cell[0] == "r" and (name == "is" or "e" not in cell):
+                self.refs.append(cell[1])
+            else:
+                self._content(name)
+            if self.open_row:
+                self._count_row()
+        elif name == "row":
             self.open_row = True
-        elif local == "v" or local == "is" or local == "f":
-            self._cell_content(local)
-            if self.open_row and local != "f":
-                self.open_row = False
-                self.rows += 1
-                if self.rows > self.max_rows:
-                    raise _Refused(
-                        "F002", "rows",
-                        f"sheet part {self.name} holds values on more than {self.max_rows} rows; the limit is {self.max_rows}",
-                        part=self.name, limit=self.max_rows,
-                    )
+        else:
+            local = name.rpartition(":")[2]
+            if local == "c":
+                self.cell = attrs
+            elif local == "row":
+                self.open_row = True
+            elif local == "v" or local == "is" or local == "f":
+                self._content(local)
+                if self.open_row and local != "f":
+                    self._count_row()
 
-    def _cell_content(self, local: str) -> None:
-        """Where the cell holding this value, inline string or formula sits; an error value's text."""
-        attrs, sheet = self.cell, self.sheet
-        if attrs is None:
+    def _content(self, local: str) -> None:
+        """The cell holding this value, inline string or formula: its place, and an error value's text."""
+        cell = self.cell
+        if cell is None:
             return
-        ref = attrs[1] if attrs and attrs[0] == "r" else _attribute(attrs, "r")
+        if cell and cell[0] == "r":
+            self.refs.append(cell[1])
+        else:
+            self._place(_attribute(cell, "r"))
+        if local == "v" and "e" in cell and _attribute(cell, "t") == "e":
+            self._error_value(cell)
+
+    def _count_row(self) -> None:
+        self.open_row = False
+        self.rows += 1
+        if self.rows > self.max_rows:
+            raise _Refused(
+                "F002", "rows",
+                f"sheet part {self.name} holds values on more than {self.max_rows} rows; the limit is {self.max_rows}",
+                part=self.name, limit=self.max_rows,
+            )
+
+    def fold(self) -> None:
+        """Take the cell references gathered into the sheet's furthest row and column (after each chunk)."""
+        if self.sheet is not None:
+            self._fold()
+
+    def _fold(self) -> None:
+        """The cell references gathered so far into `max_row` and `max_col`, a batch at a time.
+
+        A batch of well-formed references (`B7`, letters up to XFD) is judged
+        by a few regular expressions over the batch; a batch holding any other
+        is taken one reference at a time by `_place`.
+        """
+        refs, self.refs = self.refs, []
+        if not refs:
+            return
+        joined = " ".join(refs)
+        rows = _DIGITS.findall(joined)
+        columns = [COLUMNS.get(letters.upper()) for letters in set(_LETTERS.findall(joined))]
+        # One row number per reference: no reference held a space or was empty.
+        if not _REFS.fullmatch(joined) or len(rows) != len(refs) or None in columns:
+            for ref in refs:
+                self._place(ref)
+            return
+        sheet = self.sheet
+        sheet.max_row = max(sheet.max_row, *map(int, rows))
+        sheet.max_col = max(sheet.max_col, *columns)
+
+    def _place(self, ref: str | None) -> tuple[int, int] | None:
+        """(row, column) of a cell reference, counted into the furthest cell; None (not exact) if unreadable."""
+        sheet = self.sheet
         letters = ref.rstrip("0123456789") if ref else ""
         col = COLUMNS.get(letters.upper())
         digits = ref[len(letters):] if ref else ""
         if col is None or not (digits.isascii() and digits.isdigit()):
             sheet.exact = False
-            return
+            return None
         row = int(digits)
         if row > sheet.max_row:
             sheet.max_row = row
         if col > sheet.max_col:
             sheet.max_col = col
-        if local == "v" and "e" in attrs and _attribute(attrs, "t") == "e":
-            self.error_at = (row, col)
-            self.error_text = []
-            self.parser.CharacterDataHandler = self.error_text.append
-            self.parser.EndElementHandler = self._end_error
+        return row, col
+
+    def _error_value(self, cell: list[str]) -> None:
+        """Record the text of this error cell's value (`#REF!`) at its place."""
+        at = self._place(_attribute(cell, "r"))
+        if at is None:
+            return
+        self.error_at = at
+        self.error_text = []
+        self.parser.CharacterDataHandler = self.error_text.append
+        self.parser.EndElementHandler = self._end_error
 
     def _end_error(self, name: str) -> None:
         self.depth -= 1

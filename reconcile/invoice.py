@@ -21,7 +21,11 @@ a stacked frame fails exactly where the frames alone would; each check's
 findings are put where a validation of its own would have put them, so an
 invoice's findings keep their order. `read_invoice` is the batch of one.
 On more than one core, `read_invoices` reads the files in chunks on worker
-processes, and returns the invoices in the order of the submissions.
+processes and in this one, and returns the invoices in the order of the
+submissions. Cells are read a column at a time through the quick readers of
+`cells`, and Läsnäolo's day cells by their commonest codes; only what those
+leave is read cell by cell (`QUICK = False` reads everything that way, and
+tests/test_reading_speedpaths.py checks that both give the same invoices).
 
 Decisions where the contract is silent:
 - an empty Päätösnumero or Henkilötunnus on a client row (not the trailing
@@ -71,6 +75,11 @@ MAX_DAY_H100 = 2400
 _DAY = re.compile(r"(\d{1,2})\.?")
 MODELS = {"clients": Clients, "attendance": AttendanceKeys, "guidance": GuidanceLog}
 DAY_CODES_SHOWN = "X, S, P, L, 0–24 h"  # `expected` of V105
+NOT_PRESENT = ("S", "s", "P", "p", "L", "l")  # day codes that claim nothing
+# Plain values are read by the quick readers of `cells` (identical results,
+# tests/test_reading_speedpaths.py); False reads every cell the full way.
+QUICK = True
+QUICK_READERS = {**cells.QUICK, "hetu": cells.quick_normal_hetu}  # a table's henkilötunnus is only normalised
 
 # What a finding about a cell says was expected: an example of the form, the same in every
 # language (`expected`), and what the value should be in fi/sv/en (params `what_fi`, ...).
@@ -100,21 +109,34 @@ def read_invoice(sub: Submission, config: Config) -> Invoice:
 def read_invoices(subs: list[Submission], config: Config, workers: int | None = None) -> list[Invoice]:
     """Read a batch of submissions, in their order; as `read_invoice` on each, only faster.
 
-    `workers` processes read chunks of the batch (default: one per core,
-    never more than one per `MIN_CHUNK` files); 1 reads in this process.
+    `workers` processes read the batch (default: one per core, never more
+    than one per `MIN_CHUNK` files); 1 reads in this process. The batch is cut
+    into a few chunks per process; worker processes take chunks from the
+    front while this process, one of the workers, takes from the back the
+    chunks no worker has begun (a worker first spends a moment starting).
     """
     workers = min(workers or os.cpu_count() or 1, max(1, len(subs) // MIN_CHUNK))
     if workers <= 1:
         return _read_chunk(subs, config)
-    size = -(-len(subs) // workers)
+    count = min(workers * CHUNKS_PER_WORKER, len(subs) // MIN_CHUNK)
+    size = -(-len(subs) // count)
     chunks = [subs[i:i + size] for i in range(0, len(subs), size)]
+    parts: list[list[Invoice] | None] = [None] * len(chunks)
     # "spawn": a forked child of a process whose Polars thread pool is running can deadlock.
-    with ProcessPoolExecutor(max_workers=len(chunks), mp_context=multiprocessing.get_context("spawn")) as pool:
-        parts = pool.map(_read_chunk, chunks, [config] * len(chunks))
-        return [inv for part in parts for inv in part]
+    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_read_chunk, chunk, config) for chunk in chunks]
+        for i in reversed(range(len(chunks))):
+            if not futures[i].cancel():
+                break  # a worker has it, and all before it
+            parts[i] = _read_chunk(chunks[i], config)
+        for i, future in enumerate(futures):
+            if parts[i] is None:
+                parts[i] = future.result()
+    return [inv for part in parts for inv in part]
 
 
 MIN_CHUNK = 40  # fewer files than this per process cost more to start a process than they save
+CHUNKS_PER_WORKER = 6  # enough to even out a worker's start; each chunk costs one validation per model (~45 ms)
 
 
 def _read_chunk(subs: list[Submission], config: Config) -> list[Invoice]:
@@ -360,32 +382,47 @@ class _Reader:
 
     def read_cells(self, table: sheets.Table, specs: list[ColumnSpec], kind: str,
                    problems: dict[int, list[tuple[str, str]]], warn_only: bool = False) -> dict[str, list]:
-        """Every value of the table's rows read by kind; problems are findings, bad values empty."""
-        data: dict[str, list] = {"row": []}
-        for spec in specs:
-            data[spec.field] = []
+        """Every value of the table's rows read by kind; problems are findings, bad values empty.
+
+        A column at a time, plain values through the quick readers; the cells
+        they leave (and empty needed ones) are then read one by one, row by
+        row, so that findings come in the order of the cells.
+        """
+        rows = table.rows
+        data: dict[str, list] = {"row": [n for n, _ in rows]}
+        left: list[tuple[int, int]] = []  # (row position, spec position) of cells for the full reader
+        for k, spec in enumerate(specs):
+            index = table.columns.get(spec.field)
+            if index is None:
+                data[spec.field] = [None] * len(rows)
+                continue
+            raws = [values[index] if index < len(values) else None for _, values in rows]
+            quick = QUICK_READERS.get(spec.kind) if QUICK else None
+            if quick is None:
+                data[spec.field] = [None] * len(rows)
+                left.extend((j, k) for j in range(len(rows)))
+                continue
+            read = [quick(raw) for raw in raws]
+            left.extend((j, k) for j, v in enumerate(read) if v is cells.SLOW or (v is None and spec.needed))
+            data[spec.field] = read
         sheet = table.grid.name
-        present = [s for s in specs if s.field in table.columns]
-        for n, values in table.rows:
-            data["row"].append(n)
+        for j, k in sorted(left):
+            spec = specs[k]
+            n, values = rows[j]
             decision = _quiet_text(sheets.value(values, table.columns.get("decision_id")))
-            for spec in specs:
-                if spec not in present:
-                    data[spec.field].append(None)
-                    continue
-                raw = sheets.value(values, table.columns[spec.field])
-                cell = table.cell(spec.field, n)
-                try:
-                    value = _read_value(spec, raw)
-                except cells.Unreadable as u:
-                    value = None
-                    self.cell_problem(kind, sheet, cell, n, spec, u.rule, problems, warn_only, decision_id=decision,
-                                      found=u.found, **what(spec.kind, table.title(spec.field)))
-                if value is None and spec.needed and cells.is_empty(raw):
-                    self.cell_problem(kind, sheet, cell, n, spec, "V102", problems, warn_only,
-                                      decision_id=decision, expected=table.title(spec.field),
-                                      params={"column": table.title(spec.field)})
-                data[spec.field].append(value)
+            raw = sheets.value(values, table.columns[spec.field])
+            cell = table.cell(spec.field, n)
+            try:
+                value = _read_value(spec, raw)
+            except cells.Unreadable as u:
+                value = None
+                self.cell_problem(kind, sheet, cell, n, spec, u.rule, problems, warn_only, decision_id=decision,
+                                  found=u.found, **what(spec.kind, table.title(spec.field)))
+            if value is None and spec.needed and cells.is_empty(raw):
+                self.cell_problem(kind, sheet, cell, n, spec, "V102", problems, warn_only,
+                                  decision_id=decision, expected=table.title(spec.field),
+                                  params={"column": table.title(spec.field)})
+            data[spec.field][j] = value
         return data
 
     def cell_problem(self, kind: str, sheet: str, cell: str, row: int, spec: ColumnSpec, rule: str,
@@ -490,21 +527,31 @@ class _Reader:
         self.check(AttendanceKeys, df, then)
         # Validation never changes a key here (a bad henkilötunnus rejects the row, it is not blanked).
         keys = dict(zip(df["row"], zip(df["decision_id"], df["hetu"])))
-        days: dict[str, list] = {name: [] for name in DAY_COLUMNS}
-        letters = [get_column_letter(index + 1) for index, _, _ in day_columns]
+        claims = []  # one tuple of DAY_COLUMNS per cell claiming attendance
+        day_cells = [(index, day, date, get_column_letter(index + 1)) for index, day, date in day_columns]
         for n, values in table.rows:
             decision, hetu = keys[n]
-            for (index, day, date), letter in zip(day_columns, letters):
-                raw = values[index] if index < len(values) else None
+            width = len(values)
+            for index, day, date, letter in day_cells:
+                raw = values[index] if index < width else None
+                if raw is None:
+                    continue
+                if QUICK:  # the commonest codes, and hours stored as a number within 0-24 h
+                    if raw == "X" or raw == "x":
+                        claims.append((n, decision, hetu, day, date, f"{letter}{n}", "X", None, raw))
+                        continue
+                    if raw in NOT_PRESENT:
+                        continue
+                    if (hours := cells.quick_hundredths(raw)) is not cells.SLOW and 0 <= hours <= MAX_DAY_H100:
+                        claims.append((n, decision, hetu, day, date, f"{letter}{n}", "H", hours, cells.typed(raw)))
+                        continue
                 if cells.is_empty(raw):
                     continue
                 cell = f"{letter}{n}"
                 code, hours = self.day_code(grid.name, cell, raw, decision, date)
-                if code is None:
-                    continue
-                for name, v in zip(DAY_COLUMNS, (n, decision, hetu, day, date, cell, code, hours, cells.typed(raw))):
-                    days[name].append(v)
-        self.inv.days = pl.DataFrame(days, schema=DAY_COLUMNS)
+                if code is not None:
+                    claims.append((n, decision, hetu, day, date, cell, code, hours, cells.typed(raw)))
+        self.inv.days = pl.DataFrame(claims, schema=DAY_COLUMNS, orient="row")
 
     def day_code(self, sheet: str, cell: str, raw: Any, decision: str | None,
                  date: dt.date | None) -> tuple[str | None, int | None]:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import io
 import itertools
 import re
@@ -67,6 +68,12 @@ def norm(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return re.sub(r"\s+", " ", cells.clean(str(value))).casefold()
+
+
+@functools.cache
+def names_of(spec: ColumnSpec) -> frozenset[str]:
+    """A column's accepted header texts, as `norm` gives them."""
+    return frozenset(norm(n) for n in spec.names)
 
 
 @dataclass
@@ -240,7 +247,7 @@ def value(row: tuple, index: int | None) -> Any:
 def find_table(grid: Grid, specs: list[ColumnSpec]) -> Table | None:
     """The table of a sheet, or None when no row among the first 20 holds a key header."""
     keys = [s for s in specs if s.key]  # Ohjaus: Päätösnumero or Henkilötunnus
-    key_names = {norm(n) for k in keys for n in k.names}
+    key_names = set().union(*map(names_of, keys))
     header_row, header = None, ()
     for n, values in grid.rows:
         if n > HEADER_SEARCH_ROWS:
@@ -253,7 +260,7 @@ def find_table(grid: Grid, specs: list[ColumnSpec]) -> Table | None:
     normed = [norm(h) for h in header]
     columns, missing = {}, []
     for spec in specs:
-        names = {norm(n) for n in spec.names}
+        names = names_of(spec)
         index = next((i for i, h in enumerate(normed) if h in names), None)
         if index is None:
             missing.append(spec)
@@ -283,7 +290,7 @@ def labels(grid: Grid, specs: list[ColumnSpec]) -> dict[str, tuple[int, Any]]:
     """
     out: dict[str, tuple[int, Any]] = {}
     for spec in specs:
-        names = {norm(n) for n in spec.names}
+        names = names_of(spec)
         for n, values in grid.rows:
             if norm(value(values, 0)).rstrip(":").rstrip() in names:
                 out[spec.field] = (n, value(values, 1))
