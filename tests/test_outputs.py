@@ -354,3 +354,13 @@ def test_reports_for_people_print_on_a4_landscape_one_page_wide(tmp_path):
             # fitToWidth 1 is the file format's default, which openpyxl reads as None
             assert (setup.orientation, setup.paperSize, setup.fitToWidth or 1, setup.fitToHeight) == ("landscape", 9, 1, 0), (path.name, ws.title)
             assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_title_rows == "$1:$1", (path.name, ws.title)
+
+
+@pytest.mark.parametrize("raw, safe", [
+    ("../../x", "______x"), ("Lasku 12/2026", "Lasku_12_2026"), ("Åbo-lasku_ä.xlsx", "Åbo-lasku_ä_xlsx"),
+    ("", "_"), (None, "_"), ("a\x00b", "a_b"),
+])
+def test_path_parts_keep_only_letters_digits_dash_and_underscore(raw, safe):
+    from reconcile.write.xlsxutil import safe_name
+
+    assert safe_name(raw) == safe

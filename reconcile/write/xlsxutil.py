@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # openpyxl is only loaded on the annotation fallback
     from openpyxl.cell.cell import Cell
 
-UNSAFE_RE = re.compile(r"[^A-Za-z0-9_-]")
 CORE_TIME_RE = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
 FILLS = {"reject": "FFC7CE", "hold": "F8CBAD", "adjust": "FFEB9C", "none": "BDD7EE"}
 STRENGTH = {"reject": 3, "hold": 2, "adjust": 1, "none": 0}  # the strongest effect colours a shared cell
@@ -30,8 +29,10 @@ EURO_FORMAT = "#,##0.00"
 
 
 def safe_name(text: str | None) -> str:
-    """A path part: anything but ASCII letters, digits, `-` and `_` becomes `_`."""
-    return UNSAFE_RE.sub("_", text or "") or "_"
+    """A path part (CONTRACT.md section 3): anything but letters, digits, `-` and `_`
+    becomes `_`. Letters are Unicode letters, so `Åbo` stays `Åbo`; `.` and `/` never
+    survive, so `../../x` stays inside its folder."""
+    return "".join(c if c.isalpha() or c.isdecimal() or c in "-_" else "_" for c in text or "") or "_"
 
 
 def batch_time(batch: str) -> dt.datetime:
