@@ -261,12 +261,17 @@ def test_provider_isolation_and_no_full_henkilotunnus_in_reports(batch, cfg, tmp
     own = {A: {wb.HETU[0], wb.HETU[1], "D-1", "D-2"}, B: {wb.HETU[2], "D-9"}}
     for provider, mine in own.items():
         others = set().union(*(v for k, v in own.items() if k != provider)) | ({A, B} - {provider})
-        for path in (out / "providers" / provider).rglob("*.xlsx"):
+        paths = sorted((out / "providers" / provider).rglob("*.xlsx"))
+        assert paths, provider  # the search below must have something to search
+        seen = ""
+        for path in paths:
             text = _texts(path)
+            seen += text
             for secret in others:
                 assert secret not in text, (path, secret)
             if path.name == "anomalies.xlsx":
                 assert not any(h in text for h in wb.HETU), path
+        assert any(own_value in seen for own_value in mine), provider  # its own clients are there
 
 
 def test_byte_identical_on_rewrite(batch, cfg, tmp_path):
