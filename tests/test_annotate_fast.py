@@ -207,3 +207,13 @@ def test_progress_bar_only_on_a_terminal_and_not_when_quiet():
         bar.close()
     assert "outputs written" in shown.text and "3/4" in shown.text and "4/4" not in shown.text
     assert piped.text == quiet.text == ""
+
+
+def test_review_sheet_prints_on_one_a4_landscape_page_width_on_both_paths(tmp_path):
+    source, result, batch = _invoice(tmp_path, "openpyxl")
+    for path in _both(tmp_path, source, result, batch):
+        ws = openpyxl.load_workbook(path).worksheets[0]
+        setup = ws.page_setup
+        assert (ws.title, setup.orientation, setup.paperSize, setup.fitToWidth or 1, setup.fitToHeight) == (
+            "Tarkastus", "landscape", 9, 1, 0), path.name
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, path.name

@@ -152,6 +152,7 @@ def _apply_with_openpyxl(wb: openpyxl.Workbook, plan: Plan) -> None:
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
 
     for sheet, notes in plan.marks.items():
         if sheet not in wb.sheetnames:
@@ -182,6 +183,9 @@ def _apply_with_openpyxl(wb: openpyxl.Workbook, plan: Plan) -> None:
         _put(ws.cell(row, col), value, style)
     for col, width in plan.review_widths.items():
         ws.column_dimensions[get_column_letter(col)].width = width
+    ws.page_setup.paperSize, ws.page_setup.orientation = 9, "landscape"  # A4, one page wide, as the fast path
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     for sheet in wb.worksheets:
         sheet.sheet_view.tabSelected = False
     ws.sheet_view.tabSelected = True

@@ -628,10 +628,12 @@ def _review_xml(plan: Plan, styles: _Styles) -> str:
     last = f"{col_letters(max(c for _, c in plan.review_cells))}{max(r for r, _ in plan.review_cells)}"
     cols = "".join(f'<col min="{c}" max="{c}" width="{_number(float(w))}" customWidth="1"/>'
                    for c, w in sorted(plan.review_widths.items()))
-    return (f'{XML_HEAD}<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><dimension ref="A1:{last}"/>'
+    return (f'{XML_HEAD}<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">'
+            f'<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr><dimension ref="A1:{last}"/>'
             '<sheetViews><sheetView tabSelected="1" workbookViewId="0"/></sheetViews>'
             f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>{body}</sheetData>'
-            '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/></worksheet>')
+            '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>'
+            '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/></worksheet>')
 
 
 def _core_xml(author: str, when: dt.datetime) -> str:
