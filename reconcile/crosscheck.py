@@ -229,9 +229,14 @@ def _rejected_file(w: _Work) -> InvoiceResult:
         items = {i: Money() for i in ITEMS}
         items["fee"] = Money(claimed=total, rejected=total)
     status = amounts.invoice_status(items, w.file_rule)
+    claimed = sum(m.claimed for m in items.values())
+    findings = [*inv.findings, *w.findings]
+    deciding = next((i for i, f in enumerate(findings) if f.rule == w.file_rule), None)
+    if deciding is not None and claimed:  # the finding that rejects the file carries its whole claim
+        findings[deciding] = findings[deciding].with_(amount_cents=-claimed)
     return InvoiceResult(
         invoice=inv, provider_id=w.provider_id, invoice_no=w.invoice_no, billing_month=w.month, lang=w.lang,
-        status=status, items=items, rows=rows, day_outcomes=None, findings=list(inv.findings) + w.findings,
+        status=status, items=items, rows=rows, day_outcomes=None, findings=findings,
     )
 
 
@@ -311,6 +316,10 @@ def _check_live(live: list[_Work], registers: Registers, history: History) -> di
         "whole": priced.filter(pl.col("verdict").is_in(list(ROW_TEXT))).with_columns(claimed),
         "read_whole": priced.filter(pl.col("verdict").is_not_null() & ~pl.col("verdict").is_in(list(ROW_TEXT)))
         .with_columns(claimed).select("inv", "row", "verdict", "claimed"),
+        # day cells the reader rejected (V105, V103) on rows not rejected as a whole: their value is theirs
+        "read_days": days.filter((pl.col("code") == "?") & pl.col("att_rejected").is_null()
+                                 & pl.col("client_row").is_not_null() & pl.col("whole").ne_missing("reject"))
+        .select("inv", "cell", "d_value_cents"),
         "orphans": attendance.filter(pl.col("rejected").is_null() & pl.col("decision_id").is_not_null())
         .join(clients.select("inv", "decision_id"), on=["inv", "decision_id"], how="anti"),
         "days": days.filter(pl.col("check").is_not_null() | pl.col("r207") | pl.col("r226")),
@@ -466,7 +475,7 @@ def _weekly_limit(days: pl.DataFrame, history: History) -> pl.DataFrame:
 
 def _result(w: _Work, mine: dict[str, pl.DataFrame], items: dict[str, Money], compliance: list[Finding],
             fi_holidays: holidays.HolidayBase) -> InvoiceResult:
-    findings = _reader_amounts(w.invoice.findings, mine["read_whole"]) + w.findings
+    findings = _reader_amounts(w.invoice.findings, mine["read_whole"], mine["read_days"]) + w.findings
     findings += _row_findings(w, mine["whole"], mine["orphans"])
     findings += _day_findings(w, mine["days"], fi_holidays)
     findings += amounts.row_findings(mine["amounts"], lambda f, r: w.where("clients", f, r), w.present("clients"),
@@ -497,13 +506,19 @@ ROW_TEXT = {  # rule -> (column at fault, expected)
 }
 
 
-def _reader_amounts(findings: list[Finding], read_whole: pl.DataFrame) -> list[Finding]:
-    """The reader's finding that rejects a row as a whole (V101-V107) carries the row's
-    claim as its money effect, as R201-R203 do: the reader could not price it."""
+def _reader_amounts(findings: list[Finding], read_whole: pl.DataFrame, read_days: pl.DataFrame) -> list[Finding]:
+    """The reader's findings carry their money effect, which only the register can price:
+    one rejecting a row as a whole (V101-V107) carries the row's claim, as R201-R203 do;
+    one rejecting a day cell (V105, V103 on a day) carries the day's value, as R204 does."""
     claims = {(r["row"], r["verdict"]): r["claimed"] for r in read_whole.iter_rows(named=True)}
+    days = {r["cell"]: r["d_value_cents"] or 0 for r in read_days.iter_rows(named=True)}
     out = []
     for f in findings:
-        claim = claims.pop((f.row, f.rule), None) if f.effect == "reject" else None
+        claim = None
+        if f.effect == "reject":
+            claim = claims.pop((f.row, f.rule), None)
+            if claim is None and f.location.sheet and f.location.cell in days and f.date is not None:
+                claim = days.pop(f.location.cell)
         out.append(f.with_(amount_cents=-claim) if claim else f)
     return out
 

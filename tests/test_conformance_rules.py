@@ -499,3 +499,13 @@ def test_a_row_the_reader_rejects_carries_its_claim_as_money_effect(tmp_path):
     v104 = [(f.location.ref, f.amount_cents) for f in r.findings if f.rule == "V104"]
     assert v104[0] == ("Asiakkaat!B2", -9000)
     assert r.total.rejected == 9000 and r.total.approved == 4500
+
+
+def test_the_file_rule_rejecting_an_invoice_carries_its_whole_claim(tmp_path):
+    # F008: December billed in the November batch; the file claims 2 days × 45.00 = 90.00, all rejected,
+    # and amount_eur is the signed change to the claim: -90.00 on the F finding.
+    b = Batch(tmp_path, [decision("D-1", H1)])
+    b.invoice("a.xlsx", header(month=DEC), [client("D-1", H1, days=2)], [calendar("D-1", H1, {1: "X", 2: "X"})])
+    [r], _ = b.run("2026-11")
+    assert [(f.rule, f.amount_cents) for f in r.findings if f.rule.startswith("F")] == [("F008", -9000)]
+    assert (r.status, r.total.claimed, r.total.rejected) == ("rejected", 9000, 9000)

@@ -322,7 +322,8 @@ def test_end_to_end_with_the_demo_inbox(tmp_path, cfg):
     for inv in result.invoices:
         folder = out / invoice_folder(inv)
         assert (folder / "anomalies.xlsx").is_file(), folder
-        assert (folder / "annotated.xlsx").is_file() == (not inv.invoice.fatal and folder.parts[-3] == "providers")
+        whole = inv.invoice.fatal or any(f.rule.startswith("F") for f in inv.findings)  # rejected as a whole
+        assert (folder / "annotated.xlsx").is_file() == (not whole and folder.parts[-3] == "providers")
     approval = openpyxl.load_workbook(out / "finance" / "approval.xlsx")["Laskut"]
     claimed = [r[6] for r in approval.iter_rows(min_row=2, values_only=True)]
     assert round(claimed[-1] * 100) == sum(i.total.claimed for i in result.invoices)

@@ -47,14 +47,19 @@ def inbox(tmp_path_factory) -> Path:
     inbox = tmp_path_factory.mktemp("parallel") / "inbox"
     demo.write_inbox(inbox, config_dir=ROOT / "config", providers=4, clients=60, batches=BATCH, seed=7,
                      anomaly_rate=0.2)
-    for path in sorted((inbox / BATCH).iterdir())[::2]:
+    # Every other invoice workbook (by name) gets the formula; the demo's planted
+    # file-level mistakes (no Lasku sheet, not a workbook) are skipped, not counted.
+    invoices = []
+    for path in sorted((inbox / BATCH).iterdir()):
         try:
             book = openpyxl.load_workbook(path)
         except Exception:  # noqa: BLE001 - the demo plants files that are not workbooks
             continue
-        if "Lasku" in book.sheetnames:
-            book["Lasku"]["D1"] = WEB
-            book.save(path)
+        if "Lasku" in book.sheetnames and book["Lasku"]["B3"].value:
+            invoices.append((path, book))
+    for path, book in invoices[::2]:
+        book["Lasku"]["D1"] = WEB
+        book.save(path)
     return inbox
 
 

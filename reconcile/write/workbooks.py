@@ -77,7 +77,8 @@ def jobs(result: BatchResult) -> list[Job]:
             n += 1
             folder = folder.with_name(f"{invoice_folder(inv).name}__{n}")
         used.add(folder)
-        out.append(Job(inv, folder, not inv.invoice.fatal and folder.parts[0] == "providers"))
+        whole = inv.invoice.fatal or any(f.rule.startswith("F") for f in inv.findings)  # rejected as a whole
+        out.append(Job(inv, folder, not whole and folder.parts[0] == "providers"))
     return out
 
 
