@@ -13,8 +13,11 @@ The package reads as the path of a workbook from inbox to outbox:
     batch       one run of one batch: the stages above, then the writers
     write/      the files of the outbox, written last and swapped in atomically
 
-`rules` is the one catalogue of every finding code; `findings` the record a
-check returns; `config` the rates and settings; `cli` the thin command line.
+`rules` is the one catalogue of every finding code (`messages` renders it in
+fi/sv/en); `findings` the record a check returns; `model` the data between
+stages; `config` the rates and settings; `cli` the thin command line. Beside
+the pipeline: `template` (the blank workbook a provider fills in), `demo`
+(a synthetic inbox), `lock`, `progress`.
 """
 
 __version__ = "0.1.0"
