@@ -444,8 +444,6 @@ TITLES: dict[str, dict[str, str]] = {
     "X900": {"fi": 'Sisäinen virhe laskun tarkastuksessa', "sv": 'Internt fel vid granskningen av fakturan'},
 }
 
-# The day checks of RULES.md section 3, in the order they decide a day.
-DAY_ORDER = ("R222", "R204", "R206", "R217", "R216", "R205")
 
 
 def get(code: str) -> Rule:
