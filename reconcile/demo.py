@@ -1266,41 +1266,38 @@ def _add_macro_part(path: Path) -> None:
     path.write_bytes(buf.getvalue())
 
 
-def write_decisions(path: Path, decisions: list[Decision]) -> None:
-    w = _Writer(path, "Kuntouttavan työtoiminnan päätökset", "Turun kaupunki")
-    ws = w.wb.add_worksheet(_sheet("decisions", "fi"))
-    cols = columns(Decisions)
-    ws.set_column(0, len(cols) - 1, 15)
+def _write_register(path: Path, kind: str, model: type, title: str, width: int, rows: list[dict]) -> None:
+    """A register workbook: the model's Finnish headers, then one row per dict keyed by field."""
+    w = _Writer(path, title, "Turun kaupunki")
+    ws = w.wb.add_worksheet(_sheet(kind, "fi"))
+    cols = columns(model)
+    ws.set_column(0, len(cols) - 1, width)
     for j, c in enumerate(cols):
         ws.write_string(0, j, c.fi, w.bold)
-    for r, d in enumerate(decisions, 1):
-        values = {
-            "decision_id": d.decision_id, "hetu": d.hetu, "name": d.name, "provider_id": d.provider_id,
-            "voucher_no": d.voucher_no or None, "start": d.start, "end": d.end, "terminated": d.terminated,
-            "days_per_week": d.days_per_week, "hours_per_day_h100": d.hours_h100 / 100 if d.hours_h100 % 100 else d.hours_h100 // 100,
-            "day_value_cents": d.day_value_cents / 100, "meal": d.meal, "travel_per_day_cents": d.travel_per_day_cents / 100,
-            "benefit": d.benefit,
-            "guidance_min_h100": None if d.guidance_min_h100 is None else d.guidance_min_h100 // 100,
-            "caseworker": d.caseworker, "next_step": d.next_step,
-        }
+    for r, values in enumerate(rows, 1):
         for j, c in enumerate(cols):
             w.put(ws, r, j, values[c.field], money=c.kind == "euros")
     w.close()
 
 
+def write_decisions(path: Path, decisions: list[Decision]) -> None:
+    rows = [{
+        "decision_id": d.decision_id, "hetu": d.hetu, "name": d.name, "provider_id": d.provider_id,
+        "voucher_no": d.voucher_no or None, "start": d.start, "end": d.end, "terminated": d.terminated,
+        "days_per_week": d.days_per_week, "hours_per_day_h100": d.hours_h100 / 100 if d.hours_h100 % 100 else d.hours_h100 // 100,
+        "day_value_cents": d.day_value_cents / 100, "meal": d.meal, "travel_per_day_cents": d.travel_per_day_cents / 100,
+        "benefit": d.benefit,
+        "guidance_min_h100": None if d.guidance_min_h100 is None else d.guidance_min_h100 // 100,
+        "caseworker": d.caseworker, "next_step": d.next_step,
+    } for d in decisions]
+    _write_register(path, "decisions", Decisions, "Kuntouttavan työtoiminnan päätökset", 15, rows)
+
+
 def write_providers(path: Path, providers: list[Provider]) -> None:
-    w = _Writer(path, "Hyväksytyt palveluntuottajat", "Turun kaupunki")
-    ws = w.wb.add_worksheet(_sheet("providers", "fi"))
-    cols = columns(Providers)
-    ws.set_column(0, len(cols) - 1, 20)
-    for j, c in enumerate(cols):
-        ws.write_string(0, j, c.fi, w.bold)
-    for r, p in enumerate(providers, 1):
-        values = {"provider_id": p.provider_id, "name": p.name, "approved_from": p.approved_from,
-                  "approved_to": p.approved_to, "own_unit": p.own_unit, "email": p.email, "lang": p.lang}
-        for j, c in enumerate(cols):
-            w.put(ws, r, j, values[c.field])
-    w.close()
+    rows = [{"provider_id": p.provider_id, "name": p.name, "approved_from": p.approved_from,
+             "approved_to": p.approved_to, "own_unit": p.own_unit, "email": p.email, "lang": p.lang}
+            for p in providers]
+    _write_register(path, "providers", Providers, "Hyväksytyt palveluntuottajat", 20, rows)
 
 
 def write_plan(plan: Plan, inbox: Path) -> None:
