@@ -10,8 +10,19 @@ of a batch, so it decides by content (never by the file's name) in bounded
 time and memory: it reads the zip directory, then streams every part
 through zlib in chunks and every XML part through expat, counting real
 bytes, element depth and worksheet rows as it goes, and stops at the first
-reason to refuse. No part is ever held in memory whole. The file is only
-ever opened for reading.
+reason to refuse. Only a worksheet part of up to `PLAIN_PART_BYTES` is
+held in memory whole, for the short cut below. The file is only ever
+opened for reading.
+
+The exact scan makes one Python call per XML element, which on a batch
+costs more than reading the workbooks. So a worksheet is first tried by a
+short cut (`_Plain`, `reconcile.sheetdata`): the inside of its
+`<sheetData>`, nearly all of the part, is matched in one go against the
+plain shape every spreadsheet program writes its rows in, and only the rest
+of the part goes through the exact scan. What the short cut cannot vouch
+for, or anything that would refuse the file, is scanned exactly from the
+start of the part, in the part's turn, so the answer is always the exact
+scan's (tests/test_intake_fast.py compares the two).
 
 A finding's `params` carry `kind` (a stable word for the reason, listed in
 `KINDS`), `reason` (an English sentence naming the figures, also in
@@ -42,7 +53,7 @@ import re
 import string
 import struct
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from xml.parsers import expat
@@ -104,11 +115,13 @@ _DIGITS = re.compile(r"[0-9]+")
 class SheetScan:
     """What the scan saw in one worksheet part.
 
-    `max_row` and `max_col` are the furthest row and column (1-based) of any
-    cell holding a value, an inline string or a formula, by the cell's own
-    reference; `exact` is False when a cell had no reference or an unreadable
-    one, so that the reader does not rely on them. `errors` maps (row,
-    column) of each cell of type error to its cached text (`#REF!`).
+    No cell holding a value, an inline string or a formula lies beyond row
+    `max_row` or column `max_col` (1-based), by the cell's own reference:
+    the exact scan gives the furthest such cell, the short cut the bound it
+    proved (`sheetdata.ROWS`, `sheetdata.COLUMNS`). `exact` is False when
+    a cell had no reference or an unreadable one, so that the reader does
+    not rely on them. `errors` maps (row, column) of each cell of type
+    error to its cached text (`#REF!`).
     """
 
     part: str
@@ -370,41 +383,153 @@ def _scan_parts(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo],
     """Stream every part, [Content_Types].xml first, trusting no declared size.
 
     Returns the worksheets by sheet name, and whether every worksheet named
-    in the workbook was traced to a scanned part.
+    in the workbook was traced to a scanned part. A worksheet of up to
+    `PLAIN_PART_BYTES` is first tried by the short cut (`_Plain`); those it
+    cannot vouch for are scanned exactly, in their order among the parts, so
+    a file with several reasons to refuse it is refused for the same one.
     """
     members = sorted(members, key=lambda m: m.filename != CONTENT_TYPES)
     worksheets: set[str] = set()
     scans: dict[str, _XmlScan] = {}
-    unpacked_total = 0
-    for member in members:
-        name = member.filename
-        scan = None
-        if name.lower().endswith(XML_EXTENSIONS):
-            scan = _XmlScan(name, limits, worksheet=name in worksheets or name.startswith("xl/worksheets/"))
+    pending: list[_Plain] = []
+    total = 0
+    try:
+        for member in members:
+            name = member.filename
+            if not name.lower().endswith(XML_EXTENSIONS):
+                total = _stream(archive, member, limits, total, None)
+                continue
+            worksheet = name in worksheets or name.startswith("xl/worksheets/")
+            if worksheet and member.file_size <= PLAIN_PART_BYTES:
+                plain = _Plain.read(archive, member, limits, total)
+                if plain is not None:
+                    pending.append(plain)
+                    scans[name] = plain.scan
+                    total = plain.total
+                    continue
+            scan = _XmlScan(name, limits, worksheet)
+            total = _stream(archive, member, limits, total, scan)
             scans[name] = scan
-        unpacked = 0
+            if name == CONTENT_TYPES:
+                worksheets = scan.worksheets
+                if scan.macro_part:
+                    raise _Refused("F002", "macros", f"the workbook holds macros (content type of {scan.macro_part})",
+                                   part=scan.macro_part)
+    except _Refused:
+        _settle(archive, pending, scans, limits)  # a worksheet before this part may have its own reason
+        raise
+    _settle(archive, pending, scans, limits)
+    return _sheet_parts(scans)
+
+
+def _stream(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: Limits, total: int,
+            scan: "_XmlScan | None") -> int:
+    """Unpack one part in chunks, judging sizes as they come, through `scan` if given; the new total."""
+    name = member.filename
+    unpacked = 0
+    try:
+        with archive.open(member) as part:
+            while chunk := part.read(CHUNK):
+                unpacked += len(chunk)
+                total += len(chunk)
+                _check_total(total, limits)
+                _check_ratio(member, unpacked, limits)
+                if scan is not None:
+                    scan.parser.Parse(chunk, False)
+                    scan.fold()
+        if scan is not None:
+            scan.parser.Parse(b"", True)
+            scan.fold()
+    except expat.ExpatError as e:
+        _bad_xml(archive, member, e)
+    except zipfile.BadZipFile as e:
+        raise _Refused("F001", "corrupt_zip", f"part {name} is corrupt or does not match its declared size ({e})", part=name) from None
+    return total
+
+
+# Worksheet parts up to this size are held whole for the short cut; larger ones are scanned exactly, in chunks.
+PLAIN_PART_BYTES = 16 * MIB
+SHEET_DATA_OPEN, SHEET_DATA_CLOSE = b"<sheetData>", b"</sheetData>"
+
+
+def _hides_markup(head: bytes) -> bool:
+    """Whether the part's text before `<sheetData>` holds a comment, CDATA or a processing instruction
+    besides the XML declaration: the tag found might then not be the element."""
+    return b"<!--" in head or b"<![CDATA[" in head or head.count(b"<?") > (1 if head.lstrip().startswith(b"<?xml") else 0)
+
+
+@dataclass
+class _Plain:
+    """A worksheet part read whole for the short cut, awaiting `sheetdata.plain`'s word on its rows.
+
+    `scan` is the exact scan of the part with the inside of `<sheetData>`
+    cut out (`inner`); `total` the bytes unpacked so far in the file, and
+    `before` that figure before this part, for an exact scan from the start.
+    """
+
+    member: zipfile.ZipInfo
+    scan: "_XmlScan"
+    inner: bytes
+    before: int
+    total: int
+
+    @classmethod
+    def read(cls, archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: Limits, total: int) -> "_Plain | None":
+        """The part if it is well-formed and its outside passes the exact scan; None for anything else.
+
+        None is also the answer to anything that would refuse the file: the
+        exact scan, run from the start of the part, then refuses it as it
+        always has, at the same place and for the same reason.
+        """
+        from reconcile import sheetdata
+
+        before = total
+        chunks: list[bytes] = []
         try:
             with archive.open(member) as part:
                 while chunk := part.read(CHUNK):
-                    unpacked += len(chunk)
-                    unpacked_total += len(chunk)
-                    _check_total(unpacked_total, limits)
-                    _check_ratio(member, unpacked, limits)
-                    if scan is not None:
-                        scan.parser.Parse(chunk, False)
-                        scan.fold()
-            if scan is not None:
-                scan.parser.Parse(b"", True)
-                scan.fold()
-        except expat.ExpatError as e:
-            _bad_xml(archive, member, e)
-        except zipfile.BadZipFile as e:
-            raise _Refused("F001", "corrupt_zip", f"part {name} is corrupt or does not match its declared size ({e})", part=name) from None
-        if scan is not None and name == CONTENT_TYPES:
-            worksheets = scan.worksheets
-            if scan.macro_part:
-                raise _Refused("F002", "macros", f"the workbook holds macros (content type of {scan.macro_part})", part=scan.macro_part)
-    return _sheet_parts(scans)
+                    total += len(chunk)
+                    _check_total(total, limits)
+                    _check_ratio(member, total - before, limits)
+                    if total - before > PLAIN_PART_BYTES:
+                        return None
+                    chunks.append(chunk)
+        except (_Refused, zipfile.BadZipFile):
+            return None
+        data = b"".join(chunks)
+        start, end = data.find(SHEET_DATA_OPEN), data.rfind(SHEET_DATA_CLOSE)
+        if start < 0 or end < start or data.count(b"sheetData") != 2 or _hides_markup(data[:start]):
+            return None
+        start += len(SHEET_DATA_OPEN)
+        outside = _XmlScan(member.filename, replace(limits, max_xml_depth=limits.max_xml_depth - sheetdata.DEPTH),
+                           worksheet=True)
+        try:
+            outside.parser.Parse(data[:start] + data[end:], True)
+            outside.fold()
+        except (_Refused, expat.ExpatError):
+            return None
+        inner = data[start:end]
+        if outside.rows + inner.count(b"<row") > limits.max_rows:
+            return None  # the exact scan counts the rows that hold values
+        return cls(member, outside, inner, before, total)
+
+
+def _settle(archive: zipfile.ZipFile, pending: list[_Plain], scans: dict[str, "_XmlScan"], limits: Limits) -> None:
+    """Judge the worksheets the short cut holds; scan exactly, in order, those it cannot vouch for."""
+    from reconcile import sheetdata
+
+    for plain, fits in zip(pending, sheetdata.plain([p.inner for p in pending]) if pending else []):
+        name = plain.member.filename
+        if fits:
+            if plain.inner.strip():
+                sheet = plain.scan.sheet
+                sheet.max_row = max(sheet.max_row, sheetdata.ROWS)
+                sheet.max_col = max(sheet.max_col, sheetdata.COLUMNS)
+            continue
+        scan = _XmlScan(name, limits, worksheet=True)
+        _stream(archive, plain.member, limits, plain.before, scan)
+        scans[name] = scan
+    pending.clear()
 
 
 def _sheet_parts(scans: dict[str, "_XmlScan"]) -> tuple[dict[str, SheetScan], bool]:

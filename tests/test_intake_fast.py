@@ -1,0 +1,267 @@
+"""Intake's short cut (reconcile/sheetdata.py) answers as the exact scan does, or leaves the part to it.
+
+Every file is examined twice: as a batch run does (the short cut tried on
+each worksheet) and with the short cut turned off (`PLAIN_PART_BYTES`
+below every part's size), so that each worksheet takes the exact,
+element-by-element scan. The two must agree on the refusal (rule, kind and
+reason), on which sheets map to which parts, on the error cells, and on
+whether calamine may be given each sheet; where the short cut vouched for a
+sheet, its furthest row and column are bounds of the exact ones.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import hostile
+import wb
+from reconcile import config, intake, sheetdata, sheets
+
+ROOT = Path(__file__).resolve().parents[1]
+LIMITS = config.load(ROOT / "config").limits
+PLAIN_BOUND = (sheetdata.ROWS, sheetdata.COLUMNS)
+
+
+def examine(path: Path, limits=LIMITS, short_cut: bool = True) -> intake.Inspection:
+    saved = intake.PLAIN_PART_BYTES
+    intake.PLAIN_PART_BYTES = saved if short_cut else -1
+    try:
+        return intake.examine(intake.submission(path), limits)
+    finally:
+        intake.PLAIN_PART_BYTES = saved
+
+
+def verdict(ins: intake.Inspection):
+    f = ins.finding
+    return None if f is None else (f.rule, f.params.get("kind"), f.found)
+
+
+def calamine_safe(scan: intake.SheetScan) -> bool:
+    return scan.exact and scan.max_row * scan.max_col <= sheets.MAX_DENSE_CELLS
+
+
+def agree(path: Path, limits=LIMITS) -> tuple[intake.Inspection, intake.Inspection]:
+    """Both examinations of the file, asserted to agree; returned for further checks."""
+    fast, exact = examine(path, limits), examine(path, limits, short_cut=False)
+    assert verdict(fast) == verdict(exact), path.name
+    assert fast.mapped == exact.mapped and fast.sheets.keys() == exact.sheets.keys()
+    for name, f in fast.sheets.items():
+        e = exact.sheets[name]
+        assert (f.part, f.errors, f.exact) == (e.part, e.errors, e.exact), (path.name, name)
+        assert f.max_row >= e.max_row and f.max_col >= e.max_col, (path.name, name)
+        assert calamine_safe(f) == calamine_safe(e), (path.name, name)
+    return fast, exact
+
+
+def short_cut_taken(fast: intake.Inspection, exact: intake.Inspection, name: str) -> bool:
+    """Whether the short cut vouched for a sheet: its bound stands where the exact scan found less."""
+    f, e = fast.sheets[name], exact.sheets[name]
+    return (f.max_row, f.max_col) == PLAIN_BOUND and (e.max_row, e.max_col) != PLAIN_BOUND
+
+
+# -- whole workbooks ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ["openpyxl", "xlsxwriter"])
+def test_invoices_of_both_writers_take_the_short_cut_and_agree(tmp_path, engine):
+    header, clients, attendance = wb.sample_invoice()
+    clients[0]["meals"] = "=1+1"  # a formula
+    path = wb.write_invoice(tmp_path / "a.xlsx", header, clients, attendance, engine=engine,
+                            extra_sheets={"Muistiinpanot": [["Huom: <tärkeä> & \"lainattu\"", "rivi\nvaihto"]]})
+    fast, exact = agree(path)
+    assert fast.finding is None
+    assert all(short_cut_taken(fast, exact, name) for name in fast.sheets)
+
+
+def test_committed_sample_inbox_agrees():
+    files = sorted((ROOT / "inbox").rglob("*.xlsx"))
+    assert files
+    for path in files:
+        agree(path)
+
+
+def test_hostile_files_get_the_same_finding(tmp_path):
+    for name, path in hostile.write_all(tmp_path).items():
+        agree(path)
+
+
+def test_error_cells_leave_their_sheet_to_the_exact_scan(tmp_path):
+    header, clients, attendance = wb.sample_invoice()
+    clients[1]["meals"] = "#N/A"
+    path = wb.write_invoice(tmp_path / "a.xlsx", header, clients, attendance, engine="xlsxwriter")
+    fast, exact = agree(path)
+    assert fast.sheets["Asiakkaat"].errors == {(3, 7): "#N/A"}
+    assert not short_cut_taken(fast, exact, "Asiakkaat") and short_cut_taken(fast, exact, "Lasku")
+
+
+@pytest.mark.libreoffice
+def test_saved_by_libreoffice_takes_the_short_cut_and_agrees(tmp_path):
+    from test_conformance_reading import libreoffice
+
+    header, clients, attendance = wb.sample_invoice()
+    (tmp_path / "src").mkdir()
+    src = wb.write_invoice(tmp_path / "src" / "a.xlsx", header, clients, attendance, engine="openpyxl")
+    saved, = libreoffice(tmp_path, src)
+    fast, exact = agree(saved)
+    assert fast.finding is None and all(short_cut_taken(fast, exact, name) for name in fast.sheets)
+
+
+# -- one worksheet, its rows written by hand ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    return hostile.base_workbook(tmp_path_factory.mktemp("base") / "base.xlsx")
+
+
+def with_rows(base: Path, out: Path, inner: bytes, before: bytes = b"", after: bytes = b"") -> Path:
+    """The base workbook with its first sheet's rows replaced (and markup put around <sheetData>)."""
+    sheet = hostile.part(base, hostile.SHEET)
+    sheet = re.sub(rb"<sheetData>.*</sheetData>|<sheetData\s*/>",
+                   lambda _: before + b"<sheetData>" + inner + b"</sheetData>" + after, sheet, flags=re.S)
+    return hostile.rewrite(base, out, {hostile.SHEET: sheet})
+
+
+EXCEL_ROWS = (
+    b'<row r="1" spans="1:3" s="1" customFormat="1" ht="30" customHeight="1" x14ac:dyDescent="0.25">'
+    b'<c r="A1" s="1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><r><rPr><b/><sz val="11"/>'
+    b'<color rgb="FFFF0000"/><rFont val="Calibri"/></rPr><t xml:space="preserve">rich </t></r>'
+    b'<r><t>text &amp; &lt;more&gt; &#10;</t></r></is></c>'
+    b'<c r="C1"><f t="shared" ref="C1:C2" si="0">A1*2</f><v>0</v></c></row>\n'
+    b'<row r="2"><c r="C2"><f t="shared" si="0"/><v>0</v></c><c r="D2" s="3"/></row>'
+)
+
+# (name, rows, whether the short cut may vouch for them)
+SHAPES = [
+    ("excel_shapes", EXCEL_ROWS, True),
+    ("pretty_printed", b'\n  <row r="1">\n    <c r="A1">\n      <v>1</v>\n    </c>\n  </row>\n', True),
+    ("empty_rows", b'<row r="1"/><row r="2" spans="1:1"></row>', True),
+    ("furthest_plain_cell", b'<row r="19999"><c r="BZ19999"><v>1</v></c></row>', True),
+    ("column_beyond_bz", b'<row r="1"><c r="CA1"><v>1</v></c></row>', False),
+    ("row_beyond_19999", b'<row r="20000"><c r="A20000"><v>1</v></c></row>', False),
+    ("far_away_cell", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>', False),
+    ("lower_case_reference", b'<row r="1"><c r="a1"><v>1</v></c></row>', False),
+    ("cell_without_reference", b'<row r="1"><c t="n"><v>1</v></c></row>', False),
+    ("reference_not_first", b'<row r="1"><c s="1" r="A1"><v>1</v></c></row>', False),
+    ("error_cell", b'<row r="1"><c r="A1" t="e"><v>#REF!</v></c></row>', False),
+    ("error_cell_single_quotes", b"<row r='1'><c r='A1' t='e'><v>#DIV/0!</v></c></row>", False),
+    ("error_cell_spaced", b'<row r="1"><c r="A1" t = "e"><v>#N/A</v></c></row>', False),
+    ("duplicate_attribute", b'<row r="1"><c r="A1" s="1" s="2"><v>1</v></c></row>', False),
+    ("control_character", b'<row r="1"><c r="A1" t="inlineStr"><is><t>a\x01b</t></is></c></row>', False),
+    ("undefined_entity", b'<row r="1"><c r="A1" t="inlineStr"><is><t>&nbsp;</t></is></c></row>', False),
+    ("nul_reference", b'<row r="1"><c r="A1" t="inlineStr"><is><t>&#0;</t></is></c></row>', False),
+    ("cdata_end_in_text", b'<row r="1"><c r="A1" t="inlineStr"><is><t>a]]>b</t></is></c></row>', False),
+    ("comment", b'<row r="1"><!-- a comment --><c r="A1"><v>1</v></c></row>', False),
+    ("processing_instruction", b'<row r="1"><?pi x?><c r="A1"><v>1</v></c></row>', False),
+    ("cdata", b'<row r="1"><c r="A1" t="inlineStr"><is><t><![CDATA[<x>]]></t></is></c></row>', False),
+    ("prefixed_cell", b'<row r="1"><x:c xmlns:x="urn:x" r="A1"><x:v>1</x:v></x:c></row>', False),
+    ("nested_rows", b'<row r="1"><row r="2"><c r="A2"><v>1</v></c></row></row>', False),
+    ("foreign_element", b'<row r="1"><c r="A1"><v>1</v><x/></c></row>', False),
+    ("run_property_named_like_a_cell", b'<row r="1"><c r="A1" t="inlineStr"><is><r><rPr><c/></rPr><t>x</t></r>'
+                                       b'</is></c></row>', False),
+    ("unbalanced", b'<row r="1"><c r="A1"><v>1</v></row>', False),
+    ("invalid_utf8", b'<row r="1"><c r="A1" t="inlineStr"><is><t>\xff</t></is></c></row>', False),
+    ("deep_inside", b"<x>" * 100 + b"</x>" * 100, False),
+]
+
+
+@pytest.mark.parametrize("name, inner, plain", SHAPES, ids=[s[0] for s in SHAPES])
+def test_row_shapes(tmp_path, base, name, inner, plain):
+    path = with_rows(base, tmp_path / f"{name}.xlsx", inner)
+    fast, exact = agree(path)
+    assert sheetdata.plain([inner]) == [plain]
+    if plain:
+        assert fast.finding is None
+
+
+def test_malformed_rows_are_refused_as_before(tmp_path, base):
+    kinds = {name: verdict(examine(with_rows(base, tmp_path / f"{name}.xlsx", inner)))
+             for name, inner, _ in SHAPES}
+    for name in ("duplicate_attribute", "control_character", "undefined_entity", "nul_reference",
+                 "cdata_end_in_text", "unbalanced"):
+        assert kinds[name][:2] == ("F001", "bad_xml"), name
+    assert kinds["invalid_utf8"][:2] == ("F001", "invalid_utf8")
+    assert kinds["deep_inside"][:2] == ("F002", "depth")
+
+
+@pytest.mark.parametrize("depth, refused", [(62, False), (63, True)])
+def test_depth_outside_sheet_data_counts_with_the_rows(tmp_path, base, depth, refused):
+    """Deep nesting after <sheetData> (in its own extLst) is judged with the rows' depth, as a whole."""
+    deep = b"<extLst>" + b"<x>" * depth + b"</x>" * depth + b"</extLst>"
+    path = with_rows(base, tmp_path / "deep.xlsx", EXCEL_ROWS, after=deep)
+    fast, _ = agree(path, config.Limits(max_xml_depth=64))
+    assert (verdict(fast)[1] if fast.finding else None) == ("depth" if refused else None)
+
+
+def test_markup_hiding_sheet_data_leaves_the_part_to_the_exact_scan(tmp_path, base):
+    """A <sheetData> tag inside a comment before the real element is never taken for the element."""
+    path = with_rows(base, tmp_path / "hidden.xlsx", b'<row r="1"><c r="A1"><v>1</v></c></row>',
+                     before=b"<!-- <sheetData></sheetData> -->")
+    fast, exact = agree(path)
+    assert not short_cut_taken(fast, exact, "Lasku")
+
+
+def test_rows_over_the_limit_are_counted_exactly(tmp_path, base):
+    """More <row> tags than the limit: the exact scan counts those holding values (empty rows do not)."""
+    empty = b"".join(b'<row r="%d"/>' % r for r in range(1, 31))
+    valued = b"".join(b'<row r="%d"><c r="A%d"><v>1</v></c></row>' % (r, r) for r in range(31, 41))
+    path = with_rows(base, tmp_path / "rows.xlsx", empty + valued)
+    assert verdict(agree(path, config.Limits(max_rows=10))[0]) is None
+    assert verdict(agree(path, config.Limits(max_rows=9))[0])[1] == "rows"
+
+
+# -- random rows ---------------------------------------------------------------------
+
+PLAIN_TEXT = st.sampled_from(["a", "ä", "1,5", " ", "&amp;", "&lt;", "&#10;", "&quot;", "'", '"', "/", "€"])
+ODD_TEXT = st.sampled_from([">", "]]>", "&#x263A;", "\x01", "\t", "&bogus;", "&#0;", "\ufffe"])
+TEXTS = st.lists(st.one_of(*[PLAIN_TEXT] * 8, ODD_TEXT), max_size=4).map("".join)
+ATTRIBUTE_VALUES = st.sampled_from(["1", "0", "s", "n", "e", "str", "inlineStr", "1:3", "a&amp;b", "x/y", "", "<"])
+
+
+@st.composite
+def cells_of(draw, row: int) -> bytes:
+    col = draw(st.sampled_from(["A", "B", "Z", "AA", "BZ"] * 4 + ["CA", "XFD", "a"]))
+    if draw(st.integers(0, 3)):  # mostly as writers write them: reference, style, type, in that order
+        attrs = [("r", f"{col}{row}")]
+        if draw(st.booleans()):
+            attrs.append(("s", draw(st.sampled_from(["0", "1", "12"]))))
+        if draw(st.booleans()):
+            attrs.append(("t", draw(st.sampled_from(["s", "n", "str", "inlineStr", "b"] * 3 + ["e"]))))
+    else:
+        attrs = [("r", f"{col}{row}")] if draw(st.integers(0, 5)) else []
+        for name in draw(st.lists(st.sampled_from(["s", "t", "cm", "vm", "ph", "r", "x"]), max_size=3)):
+            attrs.append((name, draw(ATTRIBUTE_VALUES)))
+        attrs = draw(st.permutations(attrs))
+    head = "<c" + "".join(f' {k}="{v}"' for k, v in attrs)
+    kind = draw(st.sampled_from(["empty", "value", "formula", "inline", "rich"] * 3 + ["junk"]))
+    text = draw(TEXTS)
+    body = {
+        "empty": None,
+        "value": f"<v>{text}</v>",
+        "formula": f"<f>{text}</f><v>1</v>",
+        "inline": f"<is><t>{text}</t></is>",
+        "rich": f"<is><r><rPr><b/></rPr><t>{text}</t></r></is>",
+        "junk": f"<x>{text}</x>",
+    }[kind]
+    return (head + ("/>" if body is None else f">{body}</c>")).encode("utf-8")
+
+
+@st.composite
+def sheet_rows(draw) -> bytes:
+    rows = []
+    for r in draw(st.lists(st.sampled_from([1, 2, 3, 19999] * 3 + [20000]), max_size=4)):
+        cells = draw(st.lists(cells_of(r), max_size=3))
+        rows.append(f'<row r="{r}">'.encode() + b"".join(cells) + b"</row>")
+    return b"".join(rows)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(inner=sheet_rows())
+def test_random_rows_agree(tmp_path, base, inner):
+    agree(with_rows(base, tmp_path / "random.xlsx", inner))
