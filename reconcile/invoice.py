@@ -20,9 +20,9 @@ check each value on its own (ranges, henkilötunnus), never across rows, so
 a stacked frame fails exactly where the frames alone would; each check's
 findings are put where a validation of its own would have put them, so an
 invoice's findings keep their order. `read_invoice` is the batch of one.
-On more than one core, `read_invoices` reads the files in chunks on worker
-processes and in this one, and returns the invoices in the order of the
-submissions. Cells are read a column at a time through the quick readers of
+On more than one core, `read_invoices` reads the files on worker processes
+and in this one, each taking the next file from a shared counter, and
+returns the invoices in the order of the submissions. Cells are read a column at a time through the quick readers of
 `cells`, and Läsnäolo's day cells by their commonest codes; only what those
 leave is read cell by cell (`QUICK = False` reads everything that way, and
 tests/test_reading_speedpaths.py checks that both give the same invoices).
@@ -53,7 +53,7 @@ import os
 import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 import pandera.polars as pa
 import polars as pl
@@ -110,36 +110,55 @@ def read_invoices(subs: list[Submission], config: Config, workers: int | None = 
     """Read a batch of submissions, in their order; as `read_invoice` on each, only faster.
 
     `workers` processes read the batch (default: one per core, never more
-    than one per `MIN_CHUNK` files); 1 reads in this process. The batch is cut
-    into a few chunks per process; worker processes take chunks from the
-    front while this process, one of the workers, takes from the back the
-    chunks no worker has begun (a worker first spends a moment starting).
+    than one per `MIN_CHUNK` files); 1 reads in this process. Every process,
+    this one among them, takes the next file nobody has taken from a shared
+    counter until none is left, so the work evens out to a file whatever
+    each costs and however long a worker takes to start; then each process
+    validates what it read, once per model.
     """
     workers = min(workers or os.cpu_count() or 1, max(1, len(subs) // MIN_CHUNK))
     if workers <= 1:
         return _read_chunk(subs, config)
-    count = min(workers * CHUNKS_PER_WORKER, len(subs) // MIN_CHUNK)
-    size = -(-len(subs) // count)
-    chunks = [subs[i:i + size] for i in range(0, len(subs), size)]
-    parts: list[list[Invoice] | None] = [None] * len(chunks)
     # "spawn": a forked child of a process whose Polars thread pool is running can deadlock.
-    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_read_chunk, chunk, config) for chunk in chunks]
-        for i in reversed(range(len(chunks))):
-            if not futures[i].cancel():
-                break  # a worker has it, and all before it
-            parts[i] = _read_chunk(chunks[i], config)
-        for i, future in enumerate(futures):
-            if parts[i] is None:
-                parts[i] = future.result()
-    return [inv for part in parts for inv in part]
+    context = multiprocessing.get_context("spawn")
+    taken = context.Value("q", 0)
+    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context,
+                             initializer=_share_counter, initargs=(taken,)) as pool:
+        futures = [pool.submit(_read_taken, subs, config) for _ in range(workers - 1)]
+        read = dict(_read_taken(subs, config, taken))
+        for future in futures:
+            read.update(future.result())
+    return [read[i] for i in range(len(subs))]
 
 
 MIN_CHUNK = 40  # fewer files than this per process cost more to start a process than they save
-CHUNKS_PER_WORKER = 6  # enough to even out a worker's start; each chunk costs one validation per model (~45 ms)
+_taken = None  # a worker's shared counter of the files taken (set when the worker starts)
 
 
-def _read_chunk(subs: list[Submission], config: Config) -> list[Invoice]:
+def _share_counter(taken) -> None:
+    global _taken
+    _taken = taken
+
+
+def _read_taken(subs: list[Submission], config: Config, taken=None) -> list[tuple[int, Invoice]]:
+    """(position, invoice) of each file this process takes from the shared counter, read and validated."""
+    taken = taken if taken is not None else _taken
+    mine: list[int] = []
+
+    def take() -> Iterator[Submission]:
+        while True:
+            with taken.get_lock():
+                i = taken.value
+                taken.value = i + 1
+            if i >= len(subs):
+                return
+            mine.append(i)
+            yield subs[i]
+
+    return list(zip(mine, _read_chunk(take(), config)))
+
+
+def _read_chunk(subs: Iterable[Submission], config: Config) -> list[Invoice]:
     readers = [_start(sub, config) for sub in subs]
     checks = [c for r in readers for c in r.checks]
     by_model: dict[type, list[_Check]] = {}
