@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +56,11 @@ def col(fi: str, sv: str, en: str, kind: str, **flags: Any) -> dict[str, Any]:
 
 def columns(model: type) -> list[ColumnSpec]:
     """The header columns of a model, in declaration order (not `row`)."""
+    return list(_columns(model))
+
+
+@functools.cache
+def _columns(model: type) -> tuple[ColumnSpec, ...]:
     out = []
     for name, fld in model.__fields__.items():
         meta = (fld[1].metadata if isinstance(fld, tuple) else fld.metadata) or {}
@@ -74,7 +81,7 @@ def columns(model: type) -> list[ColumnSpec]:
                 aliases=tuple(meta.get("aliases", ())),
             )
         )
-    return out
+    return tuple(out)
 
 
 def header_names(model: type, lang: str = "fi") -> list[str]:
