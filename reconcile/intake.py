@@ -118,7 +118,7 @@ class SheetScan:
     No cell holding a value, an inline string or a formula lies beyond row
     `max_row` or column `max_col` (1-based), by the cell's own reference:
     the exact scan gives the furthest such cell, the short cut the bound it
-    proved (`sheetdata.ROWS`, `sheetdata.COLUMNS`). `exact` is False when
+    proved (a rectangle of `sheetdata.TIERS`). `exact` is False when
     a cell had no reference or an unreadable one, so that the reader does
     not rely on them. `errors` maps (row, column) of each cell of type
     error to its cached text (`#REF!`).
@@ -447,8 +447,9 @@ def _stream(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: Limits, t
     return total
 
 
-# Worksheet parts up to this size are held whole for the short cut; larger ones are scanned exactly, in chunks.
-PLAIN_PART_BYTES = 16 * MIB
+# Worksheet parts up to this size are held whole for the short cut (a national decision register's
+# sheet is some 25 MB); larger ones are scanned exactly, in chunks.
+PLAIN_PART_BYTES = 32 * MIB
 SHEET_DATA_OPEN, SHEET_DATA_CLOSE = b"<sheetData>", b"</sheetData>"
 
 
@@ -497,6 +498,7 @@ class _Plain:
         except (_Refused, zipfile.BadZipFile):
             return None
         data = b"".join(chunks)
+        del chunks
         start, end = data.find(SHEET_DATA_OPEN), data.rfind(SHEET_DATA_CLOSE)
         if start < 0 or end < start or data.count(b"sheetData") != 2 or _hides_markup(data[:start]):
             return None
@@ -518,13 +520,13 @@ def _settle(archive: zipfile.ZipFile, pending: list[_Plain], scans: dict[str, "_
     """Judge the worksheets the short cut holds; scan exactly, in order, those it cannot vouch for."""
     from reconcile import sheetdata
 
-    for plain, fits in zip(pending, sheetdata.plain([p.inner for p in pending]) if pending else []):
+    for plain, bound in zip(pending, sheetdata.plain([p.inner for p in pending]) if pending else []):
         name = plain.member.filename
-        if fits:
+        if bound is not None:
             if plain.inner.strip():
                 sheet = plain.scan.sheet
-                sheet.max_row = max(sheet.max_row, sheetdata.ROWS)
-                sheet.max_col = max(sheet.max_col, sheetdata.COLUMNS)
+                sheet.max_row = max(sheet.max_row, bound[0])
+                sheet.max_col = max(sheet.max_col, bound[1])
             continue
         scan = _XmlScan(name, limits, worksheet=True)
         _stream(archive, plain.member, limits, plain.before, scan)

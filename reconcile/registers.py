@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pandera.polars as pa
-from stdnum.fi import ytunnus as _ytunnus
 import polars as pl
 
 from reconcile import cells, intake, sheets
@@ -28,6 +27,7 @@ from reconcile.errors import RegisterError
 from reconcile.invoice import frame_schema
 from reconcile.model import Registers, Submission
 from schemas import SHEETS, ColumnSpec, columns
+from schemas.checks import valid_hetu, valid_ytunnus
 from schemas.registers import Decisions, Providers
 
 DEFAULTS = {"lang": "fi", "own_unit": "ei"}
@@ -35,19 +35,20 @@ _YTUNNUS = re.compile(r"[0-9]{7}-[0-9]")
 
 
 def _quick_hetu(raw: Any) -> Any:
-    """`cells.hetu(raw)` for a valid henkilötunnus in plain text (normalised once, not twice); else SLOW."""
+    """`cells.hetu(raw)` for a valid henkilötunnus in plain text (normalised once, not twice); else SLOW.
+    The schema's own check (cached) judges it, so Pandera's V104 check finds the answer ready."""
     s = cells.quick_normal_hetu(raw)
     if s.__class__ is str:
-        return s if cells.valid_hetu(s) else cells.SLOW
+        return s if valid_hetu(s) else cells.SLOW
     return s
 
 
 def _quick_ytunnus(raw: Any) -> Any:
     """`cells.ytunnus(raw)` for a valid Y-tunnus written exactly `1234567-8`; else SLOW.
-    python-stdnum judges the check digit, as everywhere else."""
+    python-stdnum judges the check digit, through the schema's own (cached) check."""
     s = cells.quick_text(raw)
     if s.__class__ is str:
-        return s if _YTUNNUS.fullmatch(s) and _ytunnus.is_valid(s) else cells.SLOW
+        return s if _YTUNNUS.fullmatch(s) and valid_ytunnus(s) else cells.SLOW
     return s
 
 

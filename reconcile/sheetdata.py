@@ -22,15 +22,16 @@ of the exact scan follow from the text alone:
   no character XML forbids, no reference but the five named ones and tab,
   line feed and carriage return by number;
 - no element inside `<sheetData>` nests deeper than `DEPTH`;
-- every cell holds its reference within A1:BZ19999 (`REF`), so no cell
-  lies beyond row `ROWS` and column `COLUMNS` (a bound, where the exact
-  scan gives the furthest cell): calamine is never handed more than
-  78 x 19,999 cells for the sheet;
+- every cell holds its reference within the rectangle of a `TIERS` entry
+  (A1:BZ19999, an invoice's sheet; or A1:T99999, a register's), so no cell
+  lies beyond that rectangle's last row and column (a bound, where the
+  exact scan gives the furthest cell): calamine is never handed more than
+  two million cells for the sheet;
 - no cell is of error type (`t="e"`), whose text only the exact scan records;
 - no more rows hold values than there are `<row` tags.
 
 Anything else (comments, prefixed names, a cell without its reference or
-beyond BZ19999, an error cell, attributes in another order, a part in
+outside both rectangles, an error cell, attributes in another order, a part in
 another encoding than UTF-8) is left to the exact scan: `plain` only ever
 answers "the exact scan would find nothing more here" or "ask it".
 `tests/test_intake_fast.py` compares the two on workbooks from every
@@ -51,9 +52,11 @@ def attributes(*names: str, **fixed: str) -> str:
     return "".join(rf"(?:{S}+{name}{S}*={S}*{fixed.get(name, VALUE)})?" for name in names)
 
 
-ROWS = 19_999
-COLUMNS = 78  # BZ
-REF = r'"(?:[AB][A-Z]|[A-Z])(?:[1-9][0-9]{0,3}|1[0-9]{4})"'  # A1 ... BZ19999
+# (last row, last column, a reference inside that rectangle): the first tier a sheet fits in bounds it.
+TIERS = (
+    (19_999, 78, r'"(?:[AB][A-Z]|[A-Z])(?:[1-9][0-9]{0,3}|1[0-9]{4})"'),  # A1:BZ19999, wide enough for an invoice
+    (99_999, 20, r'"[A-T][1-9][0-9]{0,4}"'),  # A1:T99999, long enough for a register
+)
 CELL_TYPE = r'"(?:b|d|n|s|str|inlineStr)"'  # every type but e, an error
 TEXT = rf"<t{attributes('xml:space')}{S}*(?:/>|>{CHARS}</t{S}*>)"
 # The run properties of rich text: only the elements the standard allows there, so none is taken for a cell's.
@@ -65,21 +68,30 @@ INLINE = rf"<is{S}*>(?:{S}*(?:{TEXT}|{RUN}))*{S}*</is{S}*>"
 FORMULA_ATTRIBUTES = attributes("t", "aca", "ref", "dt2D", "dtr", "del1", "del2", "r1", "r2", "ca", "si", "bx")
 FORMULA = rf"<f{FORMULA_ATTRIBUTES}{S}*(?:/>|>{CHARS}</f{S}*>)"
 CELL_VALUE = rf"<v{S}*(?:/>|>{CHARS}</v{S}*>)"
-CELL_ATTRIBUTES = rf"{S}+r{S}*={S}*{REF}" + attributes("s", "t", "cm", "vm", "ph", t=CELL_TYPE)
-CELL = (rf"<c{CELL_ATTRIBUTES}{S}*"
-        rf"(?:/>|>{S}*(?:{FORMULA}{S}*)?(?:{CELL_VALUE}{S}*)?(?:{INLINE}{S}*)?</c{S}*>)")
 ROW_ATTRIBUTES = attributes("r", "spans", "s", "customFormat", "ht", "hidden", "customHeight", "outlineLevel",
                             "collapsed", "thickTop", "thickBot", "ph", "x14ac:dyDescent")
-ROW = rf"<row{ROW_ATTRIBUTES}{S}*(?:/>|>(?:{S}*{CELL})*{S}*</row{S}*>)"
-GRAMMAR = rf"^(?:{S}*{ROW})*{S}*$"
+
+
+def grammar(ref: str) -> str:
+    """The plain shape of the rows of a sheet whose every cell reference matches `ref`."""
+    cell_attributes = rf"{S}+r{S}*={S}*{ref}" + attributes("s", "t", "cm", "vm", "ph", t=CELL_TYPE)
+    cell = (rf"<c{cell_attributes}{S}*"
+            rf"(?:/>|>{S}*(?:{FORMULA}{S}*)?(?:{CELL_VALUE}{S}*)?(?:{INLINE}{S}*)?</c{S}*>)")
+    row = rf"<row{ROW_ATTRIBUTES}{S}*(?:/>|>(?:{S}*{cell})*{S}*</row{S}*>)"
+    return rf"^(?:{S}*{row})*{S}*$"
+
+
+GRAMMARS = [grammar(ref) for _, _, ref in TIERS]
 DEPTH = 6  # row > c > is > r > rPr > b
 
 
-def plain(inners: list[bytes]) -> list[bool]:
-    """Whether each text between a part's `<sheetData>` and `</sheetData>` is in the plain shape.
+def plain(inners: list[bytes]) -> list[tuple[int, int] | None]:
+    """For each text between a part's `<sheetData>` and `</sheetData>`: the (row, column) bound of the
+    tier whose plain shape it has, or None.
 
-    One call for all the worksheets of a workbook: a call into Polars costs
-    more than matching a small sheet.
+    One call for all the worksheets of a workbook (a call into Polars costs
+    more than matching a small sheet); a longer tier is tried only on a
+    sheet with more rows than the tier before allows.
     """
     import polars as pl
 
@@ -89,4 +101,14 @@ def plain(inners: list[bytes]) -> list[bool]:
             texts.append(inner.decode("utf-8"))
         except UnicodeDecodeError:  # a part in another encoding, or not text
             texts.append(None)
-    return [bool(fits) for fits in pl.Series(texts, dtype=pl.String).str.contains(GRAMMAR).to_list()]
+    bounds: list[tuple[int, int] | None] = [None] * len(texts)
+    todo = list(range(len(texts)))
+    for (rows, columns, _), pattern in zip(TIERS, GRAMMARS):
+        if not todo:
+            break
+        fits = pl.Series([texts[i] for i in todo], dtype=pl.String).str.contains(pattern).to_list()
+        for i, fit in zip(todo, fits):
+            if fit:
+                bounds[i] = (rows, columns)
+        todo = [i for i in todo if bounds[i] is None and inners[i].count(b"<row") > rows]
+    return bounds

@@ -20,6 +20,7 @@ def valid_hetu(value: str) -> bool:
     return hetu.is_valid(value, allow_temporary=True)
 
 
+@functools.lru_cache(maxsize=1 << 12)  # a provider's Y-tunnus stands on each of its decisions
 def valid_ytunnus(value: str) -> bool:
     return ytunnus.is_valid(value) and ytunnus.format(ytunnus.compact(value)) == value
 

@@ -25,7 +25,7 @@ from reconcile import config, intake, sheetdata, sheets
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMITS = config.load(ROOT / "config").limits
-PLAIN_BOUND = (sheetdata.ROWS, sheetdata.COLUMNS)
+INVOICE_BOUND, REGISTER_BOUND = [(rows, columns) for rows, columns, _ in sheetdata.TIERS]
 
 
 def examine(path: Path, limits=LIMITS, short_cut: bool = True) -> intake.Inspection:
@@ -60,9 +60,10 @@ def agree(path: Path, limits=LIMITS) -> tuple[intake.Inspection, intake.Inspecti
 
 
 def short_cut_taken(fast: intake.Inspection, exact: intake.Inspection, name: str) -> bool:
-    """Whether the short cut vouched for a sheet: its bound stands where the exact scan found less."""
+    """Whether the short cut vouched for a sheet: a tier's bound stands where the exact scan found less."""
     f, e = fast.sheets[name], exact.sheets[name]
-    return (f.max_row, f.max_col) == PLAIN_BOUND and (e.max_row, e.max_col) != PLAIN_BOUND
+    bounds = (INVOICE_BOUND, REGISTER_BOUND)
+    return (f.max_row, f.max_col) in bounds and (e.max_row, e.max_col) not in bounds
 
 
 # -- whole workbooks ------------------------------------------------------------
@@ -137,47 +138,64 @@ EXCEL_ROWS = (
     b'<row r="2"><c r="C2"><f t="shared" si="0"/><v>0</v></c><c r="D2" s="3"/></row>'
 )
 
-# (name, rows, whether the short cut may vouch for them)
+# (name, rows, the bound the short cut gives them, or None: it leaves them to the exact scan)
 SHAPES = [
-    ("excel_shapes", EXCEL_ROWS, True),
-    ("pretty_printed", b'\n  <row r="1">\n    <c r="A1">\n      <v>1</v>\n    </c>\n  </row>\n', True),
-    ("empty_rows", b'<row r="1"/><row r="2" spans="1:1"></row>', True),
-    ("furthest_plain_cell", b'<row r="19999"><c r="BZ19999"><v>1</v></c></row>', True),
-    ("column_beyond_bz", b'<row r="1"><c r="CA1"><v>1</v></c></row>', False),
-    ("row_beyond_19999", b'<row r="20000"><c r="A20000"><v>1</v></c></row>', False),
-    ("far_away_cell", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>', False),
-    ("lower_case_reference", b'<row r="1"><c r="a1"><v>1</v></c></row>', False),
-    ("cell_without_reference", b'<row r="1"><c t="n"><v>1</v></c></row>', False),
-    ("reference_not_first", b'<row r="1"><c s="1" r="A1"><v>1</v></c></row>', False),
-    ("error_cell", b'<row r="1"><c r="A1" t="e"><v>#REF!</v></c></row>', False),
-    ("error_cell_single_quotes", b"<row r='1'><c r='A1' t='e'><v>#DIV/0!</v></c></row>", False),
-    ("error_cell_spaced", b'<row r="1"><c r="A1" t = "e"><v>#N/A</v></c></row>', False),
-    ("duplicate_attribute", b'<row r="1"><c r="A1" s="1" s="2"><v>1</v></c></row>', False),
-    ("control_character", b'<row r="1"><c r="A1" t="inlineStr"><is><t>a\x01b</t></is></c></row>', False),
-    ("undefined_entity", b'<row r="1"><c r="A1" t="inlineStr"><is><t>&nbsp;</t></is></c></row>', False),
-    ("nul_reference", b'<row r="1"><c r="A1" t="inlineStr"><is><t>&#0;</t></is></c></row>', False),
-    ("cdata_end_in_text", b'<row r="1"><c r="A1" t="inlineStr"><is><t>a]]>b</t></is></c></row>', False),
-    ("comment", b'<row r="1"><!-- a comment --><c r="A1"><v>1</v></c></row>', False),
-    ("processing_instruction", b'<row r="1"><?pi x?><c r="A1"><v>1</v></c></row>', False),
-    ("cdata", b'<row r="1"><c r="A1" t="inlineStr"><is><t><![CDATA[<x>]]></t></is></c></row>', False),
-    ("prefixed_cell", b'<row r="1"><x:c xmlns:x="urn:x" r="A1"><x:v>1</x:v></x:c></row>', False),
-    ("nested_rows", b'<row r="1"><row r="2"><c r="A2"><v>1</v></c></row></row>', False),
-    ("foreign_element", b'<row r="1"><c r="A1"><v>1</v><x/></c></row>', False),
+    ("excel_shapes", EXCEL_ROWS, INVOICE_BOUND),
+    ("pretty_printed", b'\n  <row r="1">\n    <c r="A1">\n      <v>1</v>\n    </c>\n  </row>\n', INVOICE_BOUND),
+    ("empty_rows", b'<row r="1"/><row r="2" spans="1:1"></row>', INVOICE_BOUND),
+    ("furthest_plain_cell", b'<row r="19999"><c r="BZ19999"><v>1</v></c></row>', INVOICE_BOUND),
+    ("column_beyond_bz", b'<row r="1"><c r="CA1"><v>1</v></c></row>', None),
+    ("row_beyond_19999", b'<row r="20000"><c r="A20000"><v>1</v></c></row>', None),
+    ("far_away_cell", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>', None),
+    ("lower_case_reference", b'<row r="1"><c r="a1"><v>1</v></c></row>', None),
+    ("cell_without_reference", b'<row r="1"><c t="n"><v>1</v></c></row>', None),
+    ("reference_not_first", b'<row r="1"><c s="1" r="A1"><v>1</v></c></row>', None),
+    ("error_cell", b'<row r="1"><c r="A1" t="e"><v>#REF!</v></c></row>', None),
+    ("error_cell_single_quotes", b"<row r='1'><c r='A1' t='e'><v>#DIV/0!</v></c></row>", None),
+    ("error_cell_spaced", b'<row r="1"><c r="A1" t = "e"><v>#N/A</v></c></row>', None),
+    ("duplicate_attribute", b'<row r="1"><c r="A1" s="1" s="2"><v>1</v></c></row>', None),
+    ("control_character", b'<row r="1"><c r="A1" t="inlineStr"><is><t>a\x01b</t></is></c></row>', None),
+    ("undefined_entity", b'<row r="1"><c r="A1" t="inlineStr"><is><t>&nbsp;</t></is></c></row>', None),
+    ("nul_reference", b'<row r="1"><c r="A1" t="inlineStr"><is><t>&#0;</t></is></c></row>', None),
+    ("cdata_end_in_text", b'<row r="1"><c r="A1" t="inlineStr"><is><t>a]]>b</t></is></c></row>', None),
+    ("comment", b'<row r="1"><!-- a comment --><c r="A1"><v>1</v></c></row>', None),
+    ("processing_instruction", b'<row r="1"><?pi x?><c r="A1"><v>1</v></c></row>', None),
+    ("cdata", b'<row r="1"><c r="A1" t="inlineStr"><is><t><![CDATA[<x>]]></t></is></c></row>', None),
+    ("prefixed_cell", b'<row r="1"><x:c xmlns:x="urn:x" r="A1"><x:v>1</x:v></x:c></row>', None),
+    ("nested_rows", b'<row r="1"><row r="2"><c r="A2"><v>1</v></c></row></row>', None),
+    ("foreign_element", b'<row r="1"><c r="A1"><v>1</v><x/></c></row>', None),
     ("run_property_named_like_a_cell", b'<row r="1"><c r="A1" t="inlineStr"><is><r><rPr><c/></rPr><t>x</t></r>'
-                                       b'</is></c></row>', False),
-    ("unbalanced", b'<row r="1"><c r="A1"><v>1</v></row>', False),
-    ("invalid_utf8", b'<row r="1"><c r="A1" t="inlineStr"><is><t>\xff</t></is></c></row>', False),
-    ("deep_inside", b"<x>" * 100 + b"</x>" * 100, False),
+                                       b'</is></c></row>', None),
+    ("unbalanced", b'<row r="1"><c r="A1"><v>1</v></row>', None),
+    ("invalid_utf8", b'<row r="1"><c r="A1" t="inlineStr"><is><t>\xff</t></is></c></row>', None),
+    ("deep_inside", b"<x>" * 100 + b"</x>" * 100, None),
 ]
 
 
-@pytest.mark.parametrize("name, inner, plain", SHAPES, ids=[s[0] for s in SHAPES])
-def test_row_shapes(tmp_path, base, name, inner, plain):
+@pytest.mark.parametrize("name, inner, bound", SHAPES, ids=[s[0] for s in SHAPES])
+def test_row_shapes(tmp_path, base, name, inner, bound):
     path = with_rows(base, tmp_path / f"{name}.xlsx", inner)
     fast, exact = agree(path)
-    assert sheetdata.plain([inner]) == [plain]
-    if plain:
+    assert sheetdata.plain([inner]) == [bound]
+    if bound:
         assert fast.finding is None
+
+
+def tall(rows: int, column: str = "C") -> bytes:
+    return b"".join(b'<row r="%d"><c r="A%d" t="s"><v>1</v></c><c r="%s%d"><v>2</v></c></row>'
+                    % (r, r, column.encode(), r) for r in range(1, rows + 1))
+
+
+@pytest.mark.parametrize("inner, bound", [
+    (tall(25_000), REGISTER_BOUND),  # a register's length: the longer, narrower tier
+    (tall(25_000, "U"), None),  # too wide for that tier
+    (tall(19_999, "U"), INVOICE_BOUND),  # an invoice's tier is tried first
+], ids=["register", "register_too_wide", "invoice_wide"])
+def test_tall_sheets_take_the_register_tier(tmp_path, base, inner, bound):
+    limits = config.Limits(max_rows=100_000)
+    fast, exact = agree(with_rows(base, tmp_path / "tall.xlsx", inner), limits)
+    assert sheetdata.plain([inner]) == [bound]
+    assert fast.finding is None and calamine_safe(fast.sheets["Lasku"])
 
 
 def test_malformed_rows_are_refused_as_before(tmp_path, base):
