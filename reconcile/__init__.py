@@ -3,6 +3,7 @@
 The package reads as the path of a workbook from inbox to outbox:
 
     intake      which files a batch holds; safety checks before parsing (F001, F002)
+    sheetdata   intake's short cut: a worksheet's rows judged by one grammar
     cells       how a Finnish person's typed value becomes a number, date or text
     sheets      finding sheets, header rows and columns by their fi/sv/en names
     registers   the decision and provider registers, validated
