@@ -453,10 +453,17 @@ PLAIN_PART_BYTES = 32 * MIB
 SHEET_DATA_OPEN, SHEET_DATA_CLOSE = b"<sheetData>", b"</sheetData>"
 
 
-def _hides_markup(head: bytes) -> bool:
+_DECLARED_ENCODING = re.compile(rb"<\?xml[^>]*?\sencoding\s*=\s*[\"']([^\"']*)[\"']")
+
+
+def _unusual_head(head: bytes) -> bool:
     """Whether the part's text before `<sheetData>` holds a comment, CDATA or a processing instruction
-    besides the XML declaration: the tag found might then not be the element."""
-    return b"<!--" in head or b"<![CDATA[" in head or head.count(b"<?") > (1 if head.lstrip().startswith(b"<?xml") else 0)
+    besides the XML declaration (the tag found might then not be the element), or declares another
+    encoding than UTF-8 (the rows would then not be read as the grammar reads them)."""
+    declared = _DECLARED_ENCODING.match(head)
+    return (b"<!--" in head or b"<![CDATA[" in head
+            or head.count(b"<?") > (1 if head.startswith(b"<?xml") else 0)
+            or (declared is not None and declared[1].lower() != b"utf-8"))
 
 
 @dataclass
@@ -500,7 +507,7 @@ class _Plain:
         data = b"".join(chunks)
         del chunks
         start, end = data.find(SHEET_DATA_OPEN), data.rfind(SHEET_DATA_CLOSE)
-        if start < 0 or end < start or data.count(b"sheetData") != 2 or _hides_markup(data[:start]):
+        if start < 0 or end < start or data.count(b"sheetData") != 2 or _unusual_head(data[:start]):
             return None
         start += len(SHEET_DATA_OPEN)
         outside = _XmlScan(member.filename, replace(limits, max_xml_depth=limits.max_xml_depth - sheetdata.DEPTH),

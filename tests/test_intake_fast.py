@@ -217,6 +217,20 @@ def test_depth_outside_sheet_data_counts_with_the_rows(tmp_path, base, depth, re
     assert (verdict(fast)[1] if fast.finding else None) == ("depth" if refused else None)
 
 
+@pytest.mark.parametrize("declaration, refused", [
+    (b'<?xml version="1.0" encoding="US-ASCII"?>', "bad_xml"),  # the rows' ä is not ASCII: expat refuses
+    (b'<?xml version="1.0" encoding="ISO-8859-1"?>', None),  # the same bytes are other letters, well-formed
+    (b"\xef\xbb\xbf<?xml version='1.0' encoding='utf-8'?>", None),  # a byte-order mark, single quotes
+    (b'  <?xml version="1.0"?>', "bad_xml"),  # white space before the declaration: not well-formed
+], ids=["ascii", "latin1", "bom", "space_before"])
+def test_declared_encoding_is_the_exact_scans_to_judge(tmp_path, base, declaration, refused):
+    rows = with_rows(base, tmp_path / "rows.xlsx", '<row r="1"><c r="A1" t="inlineStr"><is><t>ä</t></is></c></row>'
+                     .encode("utf-8"))
+    sheet = declaration + re.sub(rb"^<\?xml.*?\?>", b"", hostile.part(rows, hostile.SHEET), flags=re.S)
+    fast, _ = agree(hostile.rewrite(rows, tmp_path / "declared.xlsx", {hostile.SHEET: sheet}))
+    assert (verdict(fast)[1] if fast.finding else None) == refused
+
+
 def test_markup_hiding_sheet_data_leaves_the_part_to_the_exact_scan(tmp_path, base):
     """A <sheetData> tag inside a comment before the real element is never taken for the element."""
     path = with_rows(base, tmp_path / "hidden.xlsx", b'<row r="1"><c r="A1"><v>1</v></c></row>',
