@@ -119,8 +119,9 @@ class SheetScan:
     `max_row` or column `max_col` (1-based), by the cell's own reference:
     the exact scan gives the furthest such cell, the short cut the bound it
     proved (a rectangle of `sheetdata.TIERS`). `exact` is False when
-    a cell had no reference or an unreadable one, so that the reader does
-    not rely on them. `errors` maps (row, column) of each cell of type
+    a cell had no reference or an unreadable one, or the part is UTF-16
+    (calamine reads every sheet as UTF-8), so that the reader does not
+    rely on them. `errors` maps (row, column) of each cell of type
     error to its cached text (`#REF!`).
     """
 
@@ -415,8 +416,8 @@ def _scan_parts(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo],
                 if scan.macro_part:
                     raise _Refused("F002", "macros", f"the workbook holds macros (content type of {scan.macro_part})",
                                    part=scan.macro_part)
-    except _Refused:
-        _settle(archive, pending, scans, limits)  # a worksheet before this part may have its own reason
+    except Exception:
+        _settle(archive, pending, scans, limits)  # a worksheet before this part may have its own reason to refuse
         raise
     _settle(archive, pending, scans, limits)
     return _sheet_parts(scans)
@@ -430,6 +431,8 @@ def _stream(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: Limits, t
     try:
         with archive.open(member) as part:
             while chunk := part.read(CHUNK):
+                if unpacked == 0 and scan is not None and scan.sheet is not None and _utf16(chunk):
+                    scan.sheet.exact = False  # calamine reads a sheet as UTF-8: it must not be given this one
                 unpacked += len(chunk)
                 total += len(chunk)
                 _check_total(total, limits)
@@ -442,6 +445,8 @@ def _stream(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: Limits, t
             scan.fold()
     except expat.ExpatError as e:
         _bad_xml(archive, member, e)
+    except LookupError as e:  # expat asked Python for an encoding it does not know either
+        raise _Refused("F001", "bad_xml", f"part {name} declares an unknown encoding ({e})", part=name) from None
     except zipfile.BadZipFile as e:
         raise _Refused("F001", "corrupt_zip", f"part {name} is corrupt or does not match its declared size ({e})", part=name) from None
     return total
@@ -453,17 +458,38 @@ PLAIN_PART_BYTES = 32 * MIB
 SHEET_DATA_OPEN, SHEET_DATA_CLOSE = b"<sheetData>", b"</sheetData>"
 
 
-_DECLARED_ENCODING = re.compile(rb"<\?xml[^>]*?\sencoding\s*=\s*[\"']([^\"']*)[\"']")
+def _utf16(start: bytes) -> bool:
+    """Whether a part begins as UTF-16 does: a byte-order mark, or a zero byte beside its first characters."""
+    return start.startswith(UTF16_BOMS) or b"\x00" in start[:4]
+
+
+_DECLARATION = re.compile(rb"<\?xml[ \t\r\n][^?]*\?>")  # its values (version, encoding, standalone) hold no ?
+_ENCODING = re.compile(rb"encoding\s*=\s*[\"']([^\"']*)[\"']")
 
 
 def _unusual_head(head: bytes) -> bool:
-    """Whether the part's text before `<sheetData>` holds a comment, CDATA or a processing instruction
-    besides the XML declaration (the tag found might then not be the element), or declares another
-    encoding than UTF-8 (the rows would then not be read as the grammar reads them)."""
-    declared = _DECLARED_ENCODING.match(head)
-    return (b"<!--" in head or b"<![CDATA[" in head
-            or head.count(b"<?") > (1 if head.startswith(b"<?xml") else 0)
-            or (declared is not None and declared[1].lower() != b"utf-8"))
+    """Whether the part before `<sheetData>` might hide that the tag found is not the element, or be in
+    another encoding than UTF-8 (in which the rows are not what the grammar reads).
+
+    Unusual: a comment, CDATA or a processing instruction other than the XML
+    declaration; an encoding declared other than UTF-8; a zero byte or
+    anything else that is not UTF-8 (a UTF-16 part spells its tags in two
+    bytes each, so ASCII bytes that look like `<sheetData>` there are text).
+    """
+    body = head.removeprefix(codecs.BOM_UTF8)
+    declaration = _DECLARATION.match(body)
+    if declaration is not None:
+        encoding = _ENCODING.search(declaration[0])
+        if encoding is not None and encoding[1].lower() != b"utf-8":
+            return True
+        body = body[declaration.end():]
+    if b"<?" in body or b"<!--" in body or b"<![CDATA[" in body or b"\x00" in head:
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 @dataclass
@@ -515,8 +541,10 @@ class _Plain:
         try:
             outside.parser.Parse(data[:start] + data[end:], True)
             outside.fold()
-        except (_Refused, expat.ExpatError):
+        except (_Refused, expat.ExpatError, LookupError):
             return None
+        if outside.cell is not None:
+            return None  # a cell outside <sheetData>: the exact scan reads the part as one, cells carrying over
         inner = data[start:end]
         if outside.rows + inner.count(b"<row") > limits.max_rows:
             return None  # the exact scan counts the rows that hold values

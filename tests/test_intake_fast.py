@@ -239,6 +239,71 @@ def test_markup_hiding_sheet_data_leaves_the_part_to_the_exact_scan(tmp_path, ba
     assert not short_cut_taken(fast, exact, "Lasku")
 
 
+NS = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+
+
+@pytest.mark.parametrize("part", [
+    # a processing instruction whose target begins with "xml" holds the tag; ?> in a value ends it early
+    b'<?xml-stylesheet <sheetData><row spans="?>"/></sheetData>?>' + NS + b"</worksheet>",
+    b'<?xml-stylesheet <sheetData><row r="1"/></sheetData>?>' + NS + b"</worksheet>",
+    b'<?xml version="1.0"?><?pi <sheetData><row r="1"/></sheetData>?>' + NS + b"</worksheet>",
+], ids=["pi_ends_in_a_value", "pi_holds_the_tag", "pi_after_declaration"])
+def test_a_tag_inside_a_processing_instruction_is_not_the_element(tmp_path, base, part):
+    agree(hostile.rewrite(base, tmp_path / "pi.xlsx", {hostile.SHEET: part}))
+
+
+def utf16_hiding(rows: bytes) -> bytes:
+    """A UTF-16 sheet one of whose texts is, byte for byte, `<sheetData>` + rows in ASCII."""
+    for pad in range(4):
+        hidden = b"<sheetData>" + rows.replace(b"<v>", b"<v>" + b" " * pad) + b"</sheetData>"
+        hidden += b"N" * (len(hidden) % 2)
+        try:
+            text = hidden.decode("utf-16-le")
+        except UnicodeDecodeError:
+            continue
+        if all(0x20 <= ord(c) < 0xD800 or 0xE000 <= ord(c) < 0xFFFE for c in text) and not set(text) & set("<&"):
+            break
+    else:
+        raise AssertionError("no alignment found")
+    head = NS.decode() + '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>'
+    tail = "</t></is></c></row></sheetData></worksheet>"
+    return b"\xff\xfe" + head.encode("utf-16-le") + hidden + tail.encode("utf-16-le")
+
+
+def test_utf16_sheet_is_never_given_to_calamine(tmp_path, base):
+    """calamine reads a sheet as UTF-8: the ASCII bytes of a UTF-16 text would be rows to it (3 million cells)."""
+    path = hostile.rewrite(base, tmp_path / "utf16.xlsx",
+                           {hostile.SHEET: utf16_hiding(b'<row r="30000"><c r="CV30000"><v>7</v></c></row>')})
+    fast, _ = agree(path)
+    assert fast.finding is None and not fast.sheets["Lasku"].exact
+    book = sheets.open_book(fast)  # openpyxl, which reads UTF-16 as UTF-16
+    assert [(n, len(v)) for n, v in sheets.find_sheet(book, "invoice").rows] == [(1, 1)]
+
+
+def test_a_later_part_failing_otherwise_does_not_hide_an_earlier_sheets_reason(tmp_path, base):
+    """A pending worksheet's own refusal comes first whatever stops the scan of a later part."""
+    duplicate = hostile.part(with_rows(base, tmp_path / "d.xlsx", b'<row r="1"><c r="A1" s="1" s="2"/></row>'),
+                             hostile.SHEET)
+    second = "xl/worksheets/sheet2.xml"
+    unknown = b'<?xml version="1.0" encoding="x-unknown"?>' + hostile.part(base, second)
+    both = agree(hostile.rewrite(base, tmp_path / "both.xlsx", {hostile.SHEET: duplicate, second: unknown}))[0]
+    assert "duplicate attribute" in verdict(both)[2]
+    alone = agree(hostile.rewrite(base, tmp_path / "alone.xlsx", {second: unknown}))[0]
+    assert verdict(alone) == ("F001", "bad_xml", f"part {second} declares an unknown encoding (unknown encoding: x-unknown)")
+
+
+@pytest.mark.parametrize("before, after", [
+    (b'<sheetPr><c r="C3" t="e"/></sheetPr>', b"<extLst><v>#REF!</v></extLst>"),
+    (b"<sheetPr><c/></sheetPr>", b"<extLst><ext><xm:f>A1</xm:f></ext></extLst>"),
+    (b"", b'<extLst><c r="CW1"><v>1</v></c></extLst>'),
+], ids=["error_cell_before", "cell_without_reference_before", "wide_cell_after"])
+def test_cells_outside_sheet_data_leave_the_part_to_the_exact_scan(tmp_path, base, before, after):
+    """The exact scan reads a part as one (a cell's state carries across <sheetData>): so does the verdict."""
+    path = with_rows(base, tmp_path / "outside.xlsx", b'<row r="1"><c r="A1"><v>5</v></c></row>', before, after)
+    fast, exact = agree(path)
+    assert not short_cut_taken(fast, exact, "Lasku")
+
+
 def test_rows_over_the_limit_are_counted_exactly(tmp_path, base):
     """More <row> tags than the limit: the exact scan counts those holding values (empty rows do not)."""
     empty = b"".join(b'<row r="%d"/>' % r for r in range(1, 31))
