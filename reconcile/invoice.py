@@ -12,17 +12,18 @@ rejects the row; elsewhere it is a warning and the value counts as empty.
 
 `read_invoices` reads a whole batch and validates with Pandera once per
 model for each reading process instead of once per sheet: a validation
-costs some 5-20 ms whatever the frame's size. Each sheet's frame waits as a `_Check` while the
-rest of its workbook is read; then the frames of one model are stacked with
-the number of their check, validated once (`lazy=True`), and each failure
-case goes back to its own frame by that number and its position. The models
-check each value on its own (ranges, henkilötunnus), never across rows, so
-a stacked frame fails exactly where the frames alone would; each check's
-findings are put where a validation of its own would have put them, so an
-invoice's findings keep their order. `read_invoice` is the batch of one.
-On more than one core, `read_invoices` reads the files on worker processes
-and in this one, each taking the next file from a shared counter, and
-returns the invoices in the order of the submissions. Cells are read a column at a time through the quick readers of
+costs some 5-20 ms whatever the frame's size. Each sheet's frame waits as a
+`_Check` while the rest of its workbook is read; then the frames of one
+model are stacked with the number of their check, validated once
+(`lazy=True`), and each failure case goes back to its own frame by that
+number and its position. The models check each value on its own (ranges,
+henkilötunnus), never across rows, so a stacked frame fails exactly where
+the frames alone would; each check's findings are put where a validation of
+its own would have put them, so an invoice's findings keep their order.
+`read_invoice` is the batch of one. On more than one core, `read_invoices`
+reads the files on worker processes and in this one, each taking the next
+file from a shared counter, and returns the invoices in the order of the
+submissions. Cells are read a column at a time through the quick readers of
 `cells`, and Läsnäolo's day cells by their commonest codes; only what those
 leave is read cell by cell (`QUICK = False` reads everything that way, and
 tests/test_reading_speedpaths.py checks that both give the same invoices).
@@ -159,6 +160,7 @@ def _read_taken(subs: list[Submission], config: Config, taken=None) -> list[tupl
 
 
 def _read_chunk(subs: Iterable[Submission], config: Config) -> list[Invoice]:
+    """The submissions read one after another, then validated together, once per model."""
     readers = [_start(sub, config) for sub in subs]
     checks = [c for r in readers for c in r.checks]
     by_model: dict[type, list[_Check]] = {}
