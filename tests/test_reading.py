@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import hostile
 import wb
 from reconcile import config, intake, sheets
 from reconcile.invoice import read_invoice
@@ -187,14 +188,14 @@ def test_unexpected_exception_is_f001(tmp_path, monkeypatch):
 def test_declared_dimension_is_not_trusted(tmp_path):
     header, clients, attendance = wb.sample_invoice()
     src = wb.write_invoice(tmp_path / "a.xlsx", header, clients, attendance)
-    dst = tmp_path / "b.xlsx"
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename.startswith("xl/worksheets/sheet"):
-                data, n = re.subn(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:XFD1048576"/>', data)
-                assert n == 1
-            zout.writestr(item, data)
+    with zipfile.ZipFile(src) as z:
+        sheet_parts = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+    edited = {}
+    for name in sheet_parts:
+        edited[name], n = re.subn(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:XFD1048576"/>',
+                                  hostile.part(src, name))
+        assert n == 1
+    dst = hostile.rewrite(src, tmp_path / "b.xlsx", edited)
     inv = read(dst)
     assert pairs(inv) == [] and fee(inv) == {"D-1": 10000, "D-2": 15000}
 
