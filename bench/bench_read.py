@@ -32,7 +32,8 @@ from pathlib import Path
 
 import polars as pl
 
-from reconcile import config, intake, invoice, sheets
+from reconcile import config
+from reconcile.read import intake, invoice, sheets
 
 if importlib.util.find_spec("fastexcel"):
     BASELINE = "polars.read_excel, calamine engine"

@@ -45,7 +45,10 @@ from pathlib import Path
 
 import polars as pl
 
-from reconcile import __version__, amounts, crosscheck, intake, invoice, ledger as ledger_mod, lock, progress, registers as registers_mod
+from reconcile import __version__, lock, progress
+from reconcile.check import amounts, crosscheck
+from reconcile.read import intake, invoice, registers as registers_mod
+from reconcile.ledger import store as ledger_mod
 from reconcile.config import Config
 from reconcile.errors import ConfigError, JobError, ReconcileError, UsageError
 from reconcile.findings import Finding, Location

@@ -18,7 +18,7 @@ import click
 
 from reconcile import __version__
 from reconcile.errors import ReconcileError
-from reconcile.messages import redact
+from reconcile.text.messages import redact
 
 
 def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -80,7 +80,8 @@ def template(inbox: Path, outbox: Path, config_dir: Path, provider_id: str | Non
     """Write a blank invoice workbook for a provider and month, pre-filled with its decisions."""
     import datetime as dt
 
-    from reconcile import config as config_mod, registers as registers_mod, template as template_mod
+    from reconcile import config as config_mod, template as template_mod
+    from reconcile.read import registers as registers_mod
     from reconcile.errors import UsageError
 
     if bool(provider_id) == all_providers:
@@ -145,7 +146,8 @@ def approve(inbox: Path, outbox: Path, config_dir: Path, batch: str, invoice_no:
     """Record finance's sign-off of an invoice in the ledger; its days can never be paid again."""
     import getpass
 
-    from reconcile import config, ledger as ledger_mod, lock
+    from reconcile import config, lock
+    from reconcile.ledger import store as ledger_mod
     from reconcile.batch import BATCH_RE
     from reconcile.errors import LedgerError, UsageError
 
@@ -174,7 +176,9 @@ def check(inbox: Path, outbox: Path, config_dir: Path, file: Path, ledger: str |
 
     Exit status 0: no errors; 1: errors found; 3: the file cannot be read.
     """
-    from reconcile import batch as batch_mod, config, ledger as ledger_mod, messages
+    from reconcile import batch as batch_mod, config
+    from reconcile.ledger import store as ledger_mod
+    from reconcile.text import messages
     from reconcile.write.csvs import cell_key, eur
 
     cfg = config.load(config_dir)

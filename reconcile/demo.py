@@ -840,7 +840,7 @@ def generate(*, config: Config, providers: int = 40, clients: int = 1200, batche
     planting = anomaly_rate > 0
     rng = random.Random(f"{seed}:registers")
     first_year = add_months(months[0], -30).year
-    closed = set(holidays.Finland(years=range(first_year, months[-1].year + 3)))
+    closed = set(holidays.Finland(years=range(first_year, months[-1].year + 3), language="fi"))
     provs = _providers(rng, providers, months, lapses=planting and providers >= 3)
     maker = DecisionMaker(rng, months, provs)
     decisions: list[Decision] = []

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
-from reconcile import rules
+from reconcile.text import rules
 
 
 @dataclass(frozen=True, slots=True)

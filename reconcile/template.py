@@ -308,7 +308,7 @@ class _Builder:
         self.rates = config.rates_for(first)
         self.own_unit = bool(provider["own_unit"])
         self.days = [first + dt.timedelta(days=i) for i in range(last.day)]
-        fi_holidays = holidays.Finland(years=first.year)
+        fi_holidays = holidays.Finland(years=first.year, language="fi")
         self.red_days = {d for d in self.days if d.weekday() == 6 or d in fi_holidays}
         self.names = {kind: sheet_name(kind, lang) for kind in SHEETS}
         self.wb = xlsxwriter.Workbook(str(path))

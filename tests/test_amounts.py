@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from reconcile import amounts
+from reconcile.check import amounts
 from reconcile.model import Money
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from openpyxl.utils import get_column_letter
 
 from reconcile import config as config_mod
-from reconcile import crosscheck
+from reconcile.check import crosscheck
 from reconcile.model import DAY_COLUMNS, ITEMS, History, Invoice, InvoiceHeader, Registers, Submission
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,7 +12,8 @@ import polars as pl
 import pytest
 import wb
 
-from reconcile import batch as batch_mod, config as config_mod, ledger as ledger_mod
+from reconcile import batch as batch_mod, config as config_mod
+from reconcile.ledger import store as ledger_mod
 from reconcile.errors import JobError, LedgerError, RegisterError, UsageError
 from reconcile.findings import Finding, Location
 from reconcile.model import ITEMS, BatchResult, Invoice, InvoiceResult, Money, Registers, Submission

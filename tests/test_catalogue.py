@@ -4,7 +4,7 @@ and the README's rule table is the catalogue's."""
 import re
 from pathlib import Path
 
-from reconcile import rules
+from reconcile.text import rules
 
 ROOT = Path(__file__).resolve().parents[1]
 CODE = re.compile(r"""["']([FVRX]\d{3})["']""")

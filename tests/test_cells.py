@@ -7,8 +7,8 @@ from hypothesis import given, strategies as st
 from stdnum.fi import hetu as stdnum_hetu
 from stdnum.fi import ytunnus as stdnum_ytunnus
 
-from reconcile import cells
-from reconcile.cells import CellError, Unreadable
+from reconcile.read import cells
+from reconcile.read.cells import CellError, Unreadable
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -12,7 +12,8 @@ import wb
 from click.testing import CliRunner
 from test_batch import D, H1, P1, P2, ROOT, approval, dump, findings, make_registers, write_bill
 
-from reconcile import ledger as ledger_mod, lock
+from reconcile.ledger import store as ledger_mod
+from reconcile import lock
 from reconcile.cli import main
 
 

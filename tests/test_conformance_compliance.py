@@ -19,7 +19,7 @@ import wb
 from test_conformance_rules import CONFIG, H1, H2, H3, H4, Y1, Y2, calendar, client, decision, header, provider
 
 from reconcile import batch as batch_mod
-from reconcile import ledger as ledger_mod
+from reconcile.ledger import store as ledger_mod
 from reconcile.write.compliance import BATCH, Figures, write_compliance
 
 D = dt.date

@@ -18,9 +18,11 @@ import xlsxwriter
 from openpyxl import Workbook
 
 import wb
-from reconcile import config, intake, messages
-from reconcile.invoice import read_invoice
-from reconcile.registers import read_registers
+from reconcile import config
+from reconcile.read import intake
+from reconcile.text import messages
+from reconcile.read.invoice import read_invoice
+from reconcile.read.registers import read_registers
 
 ROOT = Path(__file__).resolve().parents[1]
 CFG = config.load(ROOT / "config")

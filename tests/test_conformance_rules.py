@@ -21,10 +21,11 @@ import wb
 
 from reconcile import batch as batch_mod
 from reconcile import config as config_mod
-from reconcile import crosscheck, intake
-from reconcile.invoice import read_invoice
+from reconcile.check import crosscheck
+from reconcile.read import intake
+from reconcile.read.invoice import read_invoice
 from reconcile.model import History, Money
-from reconcile.registers import read_registers
+from reconcile.read.registers import read_registers
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = config_mod.load(ROOT / "config")

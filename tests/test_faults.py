@@ -26,7 +26,8 @@ from click.testing import CliRunner
 from reliability import BATCH, Control, client_hetu, provider_id
 from test_batch import dump
 
-from reconcile import batch as batch_mod, config as config_mod, crosscheck
+from reconcile import batch as batch_mod, config as config_mod
+from reconcile.check import crosscheck
 from reconcile.cli import main
 from reconcile.errors import ConfigError
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reconcile import config, rules
+from reconcile import config
+from reconcile.text import rules
 from reconcile.errors import ConfigError
 from reconcile.findings import Finding, Location
 from schemas import columns

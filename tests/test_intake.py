@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reconcile import intake
+from reconcile.read import intake
 from reconcile.config import Limits
 from reconcile.model import Submission
 import hostile

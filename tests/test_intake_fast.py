@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 import hostile
 import wb
-from reconcile import config, intake, sheetdata, sheets
+from reconcile import config
+from reconcile.read import intake, sheetdata, sheets
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMITS = config.load(ROOT / "config").limits

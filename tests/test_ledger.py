@@ -9,7 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from reconcile import ledger as ledger_mod, lock
+from reconcile.ledger import store as ledger_mod
+from reconcile import lock
 from reconcile.errors import LedgerError, LockHeld, UsageError
 from reconcile.findings import Finding, Location
 from reconcile.model import ITEMS, Invoice, InvoiceResult, Money, Submission

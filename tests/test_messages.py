@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from reconcile import messages, rules
+from reconcile.text import messages, rules
 from reconcile.findings import Finding, Location
 
 
@@ -77,7 +77,8 @@ def test_intake_reasons_are_in_the_readers_language(tmp_path):
     from pathlib import Path
 
     import hostile
-    from reconcile import config, intake
+    from reconcile import config
+    from reconcile.read import intake
 
     limits = config.load(Path(__file__).resolve().parents[1] / "config").limits
     base = hostile.base_workbook(tmp_path / "base.xlsx")

@@ -14,7 +14,8 @@ import openpyxl
 import polars as pl
 import pytest
 
-from reconcile import config, rules
+from reconcile import config
+from reconcile.text import rules
 from reconcile.findings import Finding, Location
 from reconcile.model import BatchResult, Invoice, InvoiceHeader, InvoiceResult, Money, Registers, Submission
 from reconcile.write.workbooks import write_workbooks
@@ -333,7 +334,8 @@ def test_finance_workbook_names_rules_in_its_own_language(tmp_path):
     """approval.xlsx is Finnish by default: its findings-by-rule sheet uses the Finnish headings."""
     import shutil
 
-    from reconcile import batch as batch_mod, config as config_mod, rules
+    from reconcile import batch as batch_mod, config as config_mod
+    from reconcile.text import rules
 
     out = tmp_path / "out"
     shutil.copytree(ROOT / "inbox", tmp_path / "inbox")

@@ -21,7 +21,8 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from reconcile import batch as batch_mod, config, demo, messages
+from reconcile import batch as batch_mod, config, demo
+from reconcile.text import messages
 from reconcile.cli import main
 from reconcile.errors import JobError, RegisterError
 from reconcile.write import annotate, workbooks, xlsxpatch

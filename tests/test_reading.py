@@ -11,8 +11,9 @@ import pytest
 
 import hostile
 import wb
-from reconcile import config, intake, sheets
-from reconcile.invoice import read_invoice
+from reconcile import config
+from reconcile.read import intake, sheets
+from reconcile.read.invoice import read_invoice
 
 ROOT = Path(__file__).resolve().parents[1]
 CFG = config.load(ROOT / "config")

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 import wb
-from reconcile import config, intake, sheets
-from reconcile.invoice import read_invoice, read_invoices
+from reconcile import config
+from reconcile.read import intake, sheets
+from reconcile.read.invoice import read_invoice, read_invoices
 
 ROOT = Path(__file__).resolve().parents[1]
 CFG = config.load(ROOT / "config")

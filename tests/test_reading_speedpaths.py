@@ -15,7 +15,8 @@ from hypothesis import given, settings, strategies as st
 
 import hostile
 import wb
-from reconcile import cells, config, demo, intake, invoice
+from reconcile.read import cells, intake, invoice
+from reconcile import config, demo
 
 ROOT = Path(__file__).resolve().parents[1]
 CFG = config.load(ROOT / "config")

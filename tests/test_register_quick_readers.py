@@ -10,7 +10,7 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconcile import cells
+from reconcile.read import cells
 
 # Test data: valid codes are built here from their definitions.
 CENTURIES = {"+": 1800, **dict.fromkeys("-YXWVU", 1900), **dict.fromkeys("ABCDEF", 2000)}
@@ -78,7 +78,7 @@ any_text = st.text(alphabet=HETU_ALPHABET, max_size=13)
 @given(st.one_of(valid_hetus(), mutated(valid_hetus()), valid_ytunnukset(), mutated(valid_ytunnukset()),
                  any_text, st.floats(allow_nan=False), st.integers(0, 10**9), st.none()))
 def test_register_quick_readers_read_as_cells_read(raw):
-    from reconcile.registers import QUICK_READERS
+    from reconcile.read.registers import QUICK_READERS
 
     for kind in ("hetu", "ytunnus"):
         quick = QUICK_READERS[kind](raw)

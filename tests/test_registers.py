@@ -8,7 +8,7 @@ import pytest
 import wb
 from reconcile import config
 from reconcile.errors import RegisterError
-from reconcile.registers import read_registers
+from reconcile.read.registers import read_registers
 
 ROOT = Path(__file__).resolve().parents[1]
 CFG = config.load(ROOT / "config")

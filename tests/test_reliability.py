@@ -231,7 +231,8 @@ def test_injection_text_is_defused_and_external_links_never_reach_an_output(host
 
 def test_a_workbook_without_an_extension_is_read(tmp_path):
     """File names mean nothing (CONTRACT.md section 2): openpyxl alone would refuse this one by its name."""
-    from reconcile import config, intake, invoice
+    from reconcile import config
+    from reconcile.read import intake, invoice
 
     ctl = Control(tmp_path / "inbox", providers=1)
     path = ctl.write(0, "N-0", tmp_path / "lasku")

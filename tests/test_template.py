@@ -261,7 +261,7 @@ def register_rows() -> tuple[list[dict], list[dict]]:
 
 @pytest.fixture
 def inbox(tmp_path) -> Path:
-    pytest.importorskip("reconcile.registers", reason="the register reader is not there yet")
+    pytest.importorskip("reconcile.read.registers", reason="the register reader is not there yet")
     decisions, providers = register_rows()
     (tmp_path / "inbox" / "register").mkdir(parents=True)
     write_decisions(tmp_path / "inbox" / "register" / "decisions.xlsx", decisions)
@@ -306,7 +306,7 @@ def test_cli_exit_codes(inbox, tmp_path, args, code, message):
 
 
 def test_cli_missing_register_is_exit_3(tmp_path):
-    pytest.importorskip("reconcile.registers", reason="the register reader is not there yet")
+    pytest.importorskip("reconcile.read.registers", reason="the register reader is not there yet")
     code, _, err = run("--inbox", str(tmp_path / "empty"), "--provider", P1, "--month", "2026-11")
     assert code == 3 and "decisions" in err
 
@@ -402,7 +402,7 @@ def check(path: Path, inbox: Path, outbox: Path) -> tuple[int, list[tuple[str, s
 @pytest.mark.slow
 @soffice
 def test_round_trip_through_reconcile_check(inbox, tmp_path):
-    from reconcile import registers as registers_mod
+    from reconcile.read import registers as registers_mod
 
     regs = registers_mod.read_registers(inbox, CONFIG)
     template = write_template(regs, CONFIG, P1, NOV, tmp_path / "t.xlsx")
@@ -434,7 +434,7 @@ def test_round_trip_through_reconcile_check(inbox, tmp_path):
 @soffice
 @pytest.mark.parametrize("lang", ["sv", "en"])
 def test_round_trip_in_swedish_and_english(inbox, tmp_path, lang):
-    from reconcile import registers as registers_mod
+    from reconcile.read import registers as registers_mod
 
     template = write_template(registers_mod.read_registers(inbox, CONFIG), CONFIG, P1, NOV, tmp_path / "t.xlsx", lang=lang)
     filled = convert(fill(template, tmp_path / "filled.xlsx", CLEAN_DAYS, lang), "xlsx", tmp_path / "lo")

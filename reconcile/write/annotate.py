@@ -28,7 +28,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reconcile import RULES_VERSION, messages
+from reconcile import RULES_VERSION
+from reconcile.text import messages
 from reconcile.findings import Finding
 from reconcile.model import ITEMS, BatchResult, InvoiceResult
 from reconcile.write.xlsxpatch import Columns, Note, Plan, Unsupported, patch, split_ref

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from reconcile import messages
+from reconcile.text import messages
 from reconcile.findings import Finding
 from reconcile.model import InvoiceResult
 from reconcile.write.xlsxutil import EURO_FORMAT, FILLS, batch_time, fit_widths, for_print, write_value

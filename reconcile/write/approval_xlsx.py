@@ -17,7 +17,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from reconcile import messages, rules
+from reconcile.text import messages, rules
 from reconcile.model import BatchResult, Money
 from reconcile.write.xlsxutil import EURO_FORMAT, batch_time, fit_widths, for_print, write_value
 

@@ -46,7 +46,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from reconcile import messages, rules
+from reconcile.text import messages, rules
 from reconcile.config import Config
 from reconcile.model import BatchResult, InvoiceResult, Money
 from reconcile.write.approval_xlsx import provider_names

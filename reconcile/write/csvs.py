@@ -19,7 +19,7 @@ import csv
 import re
 from pathlib import Path
 
-from reconcile import messages
+from reconcile.text import messages
 from reconcile.findings import Finding
 from reconcile.model import BatchResult, InvoiceResult
 from reconcile.write import make_dirs

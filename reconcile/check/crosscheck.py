@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import holidays
 import polars as pl
 
-from reconcile import amounts
+from reconcile.check import amounts
 from reconcile.config import Config, Rates
 from reconcile.errors import ConfigError
 from reconcile.findings import Finding, Location
@@ -440,7 +440,7 @@ def _decide_days(days: pl.DataFrame, attendance: pl.DataFrame, rows: pl.DataFram
 
 def _holidays(dates: pl.Series) -> holidays.HolidayBase:
     """Finnish public holidays of the years the dates fall in."""
-    return holidays.Finland(years=sorted({d.year for d in dates.drop_nulls().unique()}))
+    return holidays.Finland(years=sorted({d.year for d in dates.drop_nulls().unique()}), language="fi")
 
 
 def _weekly_limit(days: pl.DataFrame, history: History) -> pl.DataFrame:
@@ -578,7 +578,7 @@ def _day_findings(w: _Work, flagged: pl.DataFrame, fi_holidays: holidays.Holiday
             add(rule, str(d["limit"]), str(d["prior"] + d["rank"]), value, week=d["week"].isoformat(),
                 limit=d["limit"], paid_before=d["prior"])
         if d["r207"]:
-            name = fi_holidays.get(day) or "Sunday"
+            name = fi_holidays.get(day) or "sunnuntai"
             add("R207", "", name, holiday=name)
         if d["r226"]:
             add("R226", "8.00", _hours(d["hours"]))

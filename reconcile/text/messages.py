@@ -26,7 +26,7 @@ import re
 import string
 from typing import Any
 
-from reconcile import rules
+from reconcile.text import rules
 from reconcile.findings import Finding
 
 HETU_RE = re.compile(r"\b(\d{6})[-+A-FU-Y](\d{3}[0-9A-Y])\b", re.IGNORECASE)

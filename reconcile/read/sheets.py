@@ -49,8 +49,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.escape import unescape
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from reconcile import cells
-from reconcile.intake import Inspection
+from reconcile.read import cells
+from reconcile.read.intake import Inspection
 from schemas import SHEETS, ColumnSpec
 
 HEADER_SEARCH_ROWS = 20

@@ -60,7 +60,7 @@ import pandera.polars as pa
 import polars as pl
 from openpyxl.utils import get_column_letter
 
-from reconcile import cells, intake, sheets
+from reconcile.read import cells, intake, sheets
 from reconcile.config import Config
 from reconcile.findings import Finding, Location
 from reconcile.model import DAY_COLUMNS, Invoice, Submission

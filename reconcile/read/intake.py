@@ -515,7 +515,7 @@ class _Plain:
         exact scan, run from the start of the part, then refuses it as it
         always has, at the same place and for the same reason.
         """
-        from reconcile import sheetdata
+        from reconcile.read import sheetdata
 
         before = total
         chunks: list[bytes] = []
@@ -553,7 +553,7 @@ class _Plain:
 
 def _settle(archive: zipfile.ZipFile, pending: list[_Plain], scans: dict[str, "_XmlScan"], limits: Limits) -> None:
     """Judge the worksheets the short cut holds; scan exactly, in order, those it cannot vouch for."""
-    from reconcile import sheetdata
+    from reconcile.read import sheetdata
 
     for plain, bound in zip(pending, sheetdata.plain([p.inner for p in pending]) if pending else []):
         name = plain.member.filename

@@ -21,10 +21,10 @@ from typing import Any
 import pandera.polars as pa
 import polars as pl
 
-from reconcile import cells, intake, sheets
+from reconcile.read import cells, intake, sheets
 from reconcile.config import Config
 from reconcile.errors import RegisterError
-from reconcile.invoice import frame_schema
+from reconcile.read.invoice import frame_schema
 from reconcile.model import Registers, Submission
 from schemas import SHEETS, ColumnSpec, columns
 from schemas.checks import valid_hetu, valid_ytunnus

@@ -1,0 +1,5 @@
+"""Words the program says: the rule catalogue, its fi/sv/en messages, and the formatters.
+
+    rules       every finding code, declared once: severity, effect, titles and texts
+    messages    renders a finding in a language; redaction of identifiers
+"""
