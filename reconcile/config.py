@@ -209,7 +209,9 @@ def load(directory: Path | str) -> Config:
     directory = Path(directory)
     rates_path = directory / "rates.toml"
     if not rates_path.is_file():
-        raise ConfigError(f"{rates_path} is missing.", "Point --config at the folder that holds rates.toml.")
+        raise ConfigError(f"There is no rates.toml in {directory.resolve()}.",
+                          "Run reconcile in the folder that holds config/, inbox/ and outbox/, "
+                          "or point --config at the folder that holds rates.toml.")
     digest = hashlib.sha256()
     digest.update(rates_path.read_bytes())
     rates = _parse_rates(rates_path, _read_toml(rates_path))
@@ -234,3 +236,20 @@ def load(directory: Path | str) -> Config:
         limits=Limits(**limits),
         sha256=digest.hexdigest(),
     )
+
+
+def ensure_default(directory: Path | str) -> bool:
+    """Give a folder without `rates.toml` the rates the program ships with; True if it wrote them.
+
+    Only `reconcile demo` calls this, so that a demo runs in an empty folder. The
+    shipped rates are a copy of the repository's `config/rates.toml`; every other
+    command requires the city's own file.
+    """
+    from importlib.resources import files
+
+    target = Path(directory) / "rates.toml"
+    if target.exists():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(files("reconcile.defaults").joinpath("rates.toml").read_bytes())
+    return True
