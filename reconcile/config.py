@@ -53,6 +53,19 @@ class Rates:
     expense_compensation_cents: int
     guidance_min_hours: Decimal
 
+    def as_text(self) -> dict[str, str]:
+        """The block as written in rates.toml, exactly: euros with two decimals, hours as given."""
+        def euros(cents: int) -> str:
+            return f"{cents // 100}.{cents % 100:02d}"
+
+        return {
+            "valid_from": self.valid_from.isoformat(),
+            "meal_price_eur": euros(self.meal_price_cents),
+            "meal_compensation_eur": euros(self.meal_compensation_cents),
+            "expense_compensation_eur": euros(self.expense_compensation_cents),
+            "guidance_min_hours": str(self.guidance_min_hours),
+        }
+
 
 _RATE_KEYS: dict[str, Callable[[Any, str], Any]] = {
     "meal_price_eur": to_cents,
