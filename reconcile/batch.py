@@ -44,12 +44,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from reconcile import __version__, lock, progress
-from reconcile.check import batch_month, check_batch, check_invoices
+from reconcile.check import check_batch, check_invoices
 from reconcile.read import intake, invoice, registers as registers_mod
 from reconcile.ledger import store as ledger_mod
 from reconcile.config import Config
 from reconcile.errors import ConfigError, JobError, UsageError
 from reconcile.model import BatchResult, History, Invoice, InvoiceResult, Registers
+from reconcile.periods import parse_month
 from reconcile.write import make_dirs, write_outbox
 from reconcile.write.manifest import MANIFEST, sha256_file
 
@@ -258,7 +259,7 @@ def require_rates(invoices: list[Invoice], config: Config, batch: str) -> None:
 
     Months after the batch are rejected (F008) and never priced, so they need none.
     """
-    last = batch_month(batch)
+    last = parse_month(batch)
     months = {last: ""}
     for inv in invoices:
         month = inv.header.billing_month

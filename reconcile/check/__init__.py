@@ -14,6 +14,6 @@ Checks return findings and results; they never raise for bad input and never wri
 """
 
 from reconcile.check.batch import check_batch, check_invoices, held_for_error, register_findings
-from reconcile.check.work import batch_month, rates_for
+from reconcile.check.work import rates_for
 
-__all__ = ["batch_month", "check_batch", "check_invoices", "held_for_error", "rates_for", "register_findings"]
+__all__ = ["check_batch", "check_invoices", "held_for_error", "rates_for", "register_findings"]

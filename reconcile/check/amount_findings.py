@@ -19,10 +19,10 @@ from typing import Callable
 
 import polars as pl
 
-from reconcile.check.amounts import euros
 from reconcile.check.work import Work
 from reconcile.findings import Finding, Location
 from reconcile.model import ITEMS
+from reconcile.text.format import euros
 from schemas import columns
 from schemas.invoice import Clients
 

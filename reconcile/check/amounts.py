@@ -104,9 +104,11 @@ def price_rows(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def fatal_rows(rows: pl.DataFrame) -> pl.DataFrame:
-    """A workbook rejected as a whole: every item of every readable row is rejected."""
-    return price_rows(rows.with_columns(whole=pl.lit("reject"), days_paid_raw=pl.lit(0), days_held_raw=pl.lit(0)))
+def whole_rows(rows: pl.DataFrame, whole: str) -> pl.DataFrame:
+    """A workbook decided as a whole, without its days: every item of every readable row is
+    rejected (`whole` "reject") or held ("hold")."""
+    return price_rows(rows.with_columns(whole=pl.lit(whole), days_paid_raw=pl.lit(0, dtype=pl.Int64),
+                                        days_held_raw=pl.lit(0, dtype=pl.Int64)))
 
 
 def sum_items(priced: pl.DataFrame) -> dict[str, Money]:
@@ -133,8 +135,3 @@ def invoice_status(items: dict[str, Money], file_rule: str | None) -> str:
     if total.approved == total.claimed:
         return "approved"
     return "partly_approved"
-
-
-def euros(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"

@@ -26,12 +26,13 @@ import polars as pl
 
 from reconcile.check import amount_findings, amounts, compliance, days as day_checks, files, rows as row_checks
 from reconcile.check.work import (
-    ATTENDANCE_COLUMNS, CLIENT_COLUMNS, DAY_KEYS, Work, batch_month, ensure, rates_for, stack,
+    ATTENDANCE_COLUMNS, CLIENT_COLUMNS, DAY_COLUMNS, Work, ensure, rates_for, stack,
 )
-from reconcile.config import Config
+from reconcile.config import Config, Rates
 from reconcile.errors import ReconcileError
 from reconcile.findings import Finding, Location
 from reconcile.model import ITEMS, History, Invoice, InvoiceResult, Money, Registers
+from reconcile.periods import parse_month
 
 MONEY = [f"{i}_{k}" for i in ITEMS for k in ("claimed", "approved", "held", "rejected")]
 
@@ -41,7 +42,7 @@ def check_batch(
 ) -> tuple[list[InvoiceResult], list[Finding]]:
     """Check and price every workbook of a batch; one result per invoice, in input order,
     and the findings about the registers themselves (R224)."""
-    month = batch_month(batch)
+    month = parse_month(batch)
     providers = {p["provider_id"]: p for p in registers.providers.iter_rows(named=True)}
     register_ids = registers.decisions["decision_id"].to_list()
     exact, folded = set(register_ids), {d.strip().casefold(): d for d in register_ids}
@@ -86,19 +87,9 @@ def _register_spelling(inv: Invoice, exact: set[str], folded: dict[str, str]) ->
 
 
 def rejected_file(w: Work) -> InvoiceResult:
-    """A file rejected as a whole claims its rows' items where they can be read, else
-    its `Lasku` total (as the service fee), else nothing; all of it is rejected."""
+    """A file rejected as a whole by `w.file_rule`: all of its claim is rejected."""
     inv = w.invoice
-    clients = inv.clients
-    rows = None
-    if clients is not None and clients.height:
-        rows = amounts.fatal_rows(_fatal_client_frame(clients, w))
-        items = amounts.sum_items(rows)
-        rows = _rows_out(rows)
-    else:
-        total = max(inv.header.total_cents or 0, 0)
-        items = {i: Money() for i in ITEMS}
-        items["fee"] = Money(claimed=total, rejected=total)
+    items, rows = whole_claim(inv, w.rates, "reject")
     status = amounts.invoice_status(items, w.file_rule)
     claimed = sum(m.claimed for m in items.values())
     findings = [*inv.findings, *w.findings]
@@ -107,18 +98,27 @@ def rejected_file(w: Work) -> InvoiceResult:
         findings[deciding] = findings[deciding].with_(amount_cents=-claimed)
     return InvoiceResult(
         invoice=inv, provider_id=w.provider_id, invoice_no=w.invoice_no, billing_month=w.month, lang=w.lang,
-        status=status, items=items, rows=rows, day_outcomes=None, findings=findings,
+        status=status, items=items, rows=rows, day_outcomes=None, findings=findings, rejected_by=w.file_rule,
     )
 
 
-def _fatal_client_frame(clients: pl.DataFrame, w: Work) -> pl.DataFrame:
-    """The rows of a workbook rejected as a whole, with what `amounts` needs to price them."""
-    return ensure(clients, CLIENT_COLUMNS).with_columns(
-        pl.lit(w.rates.meal_price_cents, dtype=pl.Int64).alias("meal_price_cents"),
-        pl.lit(w.rates.meal_compensation_cents, dtype=pl.Int64).alias("meal_comp_cents"),
-        *(pl.lit(None, dtype=pl.Int64).alias(c) for c in ("d_value_cents", "d_travel_cents")),
-        d_meal=pl.lit(None, dtype=pl.Utf8),
-    )
+def whole_claim(inv: Invoice, rates: Rates, whole: str) -> tuple[dict[str, Money], pl.DataFrame | None]:
+    """What a workbook decided as a whole without its checks claims, all of it rejected (`whole`
+    "reject": an F rule) or held ("hold": X900): its rows' items where they can be read, else its
+    `Lasku` total (as the service fee), else nothing. The items, and the rows when there are any."""
+    clients = inv.clients
+    if clients is not None and clients.height:
+        priced = amounts.whole_rows(ensure(clients, CLIENT_COLUMNS).with_columns(
+            pl.lit(rates.meal_price_cents, dtype=pl.Int64).alias("meal_price_cents"),
+            pl.lit(rates.meal_compensation_cents, dtype=pl.Int64).alias("meal_comp_cents"),
+            *(pl.lit(None, dtype=pl.Int64).alias(c) for c in ("d_value_cents", "d_travel_cents")),
+            d_meal=pl.lit(None, dtype=pl.Utf8),
+        ), whole)
+        return amounts.sum_items(priced), _rows_out(priced)
+    total = max(inv.header.total_cents or 0, 0)
+    items = {i: Money() for i in ITEMS}
+    items["fee"] = Money(claimed=total, rejected=total) if whole == "reject" else Money(claimed=total, held=total)
+    return items, None
 
 
 def _rows_out(priced: pl.DataFrame) -> pl.DataFrame:
@@ -139,7 +139,7 @@ def _check_live(live: list[Work], registers: Registers, history: History) -> dic
     day_tags = tags.select("inv", "proc", "provider", "invoice_no")
     clients = stack([w.invoice.clients for w in live], live, CLIENT_COLUMNS).join(tags, on="inv")
     attendance = stack([w.invoice.attendance for w in live], live, ATTENDANCE_COLUMNS).join(day_tags, on="inv")
-    days = stack([w.invoice.days for w in live], live, DAY_KEYS).join(day_tags, on="inv")
+    days = stack([w.invoice.days for w in live], live, DAY_COLUMNS).join(day_tags, on="inv")
     rows = row_checks.row_verdicts(clients, attendance, row_checks.decisions(registers))
     days = day_checks.decide_days(days, attendance, rows, history)
     counts = days.group_by("inv", "client_row").agg(
@@ -240,7 +240,7 @@ def check_invoices(invoices: list[Invoice], registers: Registers, history: Histo
     except Exception as e:  # noqa: BLE001 - only several invoices together fail: hold them all
         broken.update({i: e for i in good})
         results = {}
-        found = compliance.register_findings(registers, batch_month(batch))
+        found = compliance.register_findings(registers, parse_month(batch))
     langs = dict(zip(registers.providers["provider_id"], registers.providers["lang"]))
     for i, e in broken.items():
         inv = invoices[i]
@@ -252,34 +252,13 @@ def held_for_error(inv: Invoice, error: Exception, config: Config, batch: str, l
     """An invoice whose check raised: finding X900 naming the exception's class, its whole claim held.
 
     Only the class is shown: an exception's text may quote a henkilötunnus. The
-    claim is the rows' items where they can be read, else the Lasku total.
+    claim is the rows' items where they can be read, else the Lasku total (`whole_claim`).
     """
     header = inv.header
-    month = header.billing_month or batch_month(batch)
+    month = header.billing_month or parse_month(batch)
     finding = Finding("X900", Location(inv.source_file), found=type(error).__name__,
                       provider_id=header.provider_id, invoice_no=header.invoice_no)
-    rows = None
-    clients = inv.clients
-    if clients is not None and clients.height:
-        rates = rates_for(config, month)
-        needed = {"decision_id": pl.Utf8, "days_claimed": pl.Int64, "fee_cents": pl.Int64, "meals": pl.Int64,
-                  "meal_comp_days": pl.Int64, "travel_cents": pl.Int64}
-        frame = clients.select(
-            "row", *((pl.col(c).cast(t) if c in clients.columns else pl.lit(None, dtype=t).alias(c)) for c, t in needed.items())
-        ).with_columns(
-            meal_price_cents=pl.lit(rates.meal_price_cents, dtype=pl.Int64),
-            meal_comp_cents=pl.lit(rates.meal_compensation_cents, dtype=pl.Int64),
-            whole=pl.lit("hold"), days_paid_raw=pl.lit(0, dtype=pl.Int64), days_held_raw=pl.lit(0, dtype=pl.Int64),
-            d_value_cents=pl.lit(None, dtype=pl.Int64), d_travel_cents=pl.lit(None, dtype=pl.Int64),
-            d_meal=pl.lit(None, dtype=pl.Utf8),
-        )
-        priced = amounts.price_rows(frame)
-        items = amounts.sum_items(priced)
-        rows = _rows_out(priced)
-    else:
-        total = max(header.total_cents or 0, 0)
-        items = {i: Money() for i in ITEMS}
-        items["fee"] = Money(claimed=total, held=total)
+    items, rows = whole_claim(inv, rates_for(config, month), "hold")
     return InvoiceResult(
         invoice=inv, provider_id=header.provider_id, invoice_no=header.invoice_no, billing_month=month, lang=lang,
         status="held", items=items, rows=rows, day_outcomes=None, findings=[*inv.findings, finding],

@@ -16,9 +16,11 @@ import datetime as dt
 
 import polars as pl
 
-from reconcile.check.work import GUIDANCE_COLUMNS, Work, ensure, hours, month_end
+from reconcile.check.work import GUIDANCE_COLUMNS, Work, ensure
 from reconcile.findings import Finding, Location
 from reconcile.model import History, Registers
+from reconcile.periods import last_day_expr, month_end
+from reconcile.text.format import date, hours
 from schemas import SHEETS
 
 
@@ -44,7 +46,7 @@ def compliance(priced: pl.DataFrame, live: list[Work], history: History) -> dict
     """R214, R215 and R219 (warnings) on rows whose decision is this provider's, by invoice index."""
     found = _Findings(live)
     known = priced.filter(pl.col("verdict").is_null() | (pl.col("verdict") == "R218")).with_columns(
-        d_last=pl.min_horizontal("d_end", "d_terminated"), month_end=pl.col("month").dt.month_end()
+        d_last=last_day_expr("d_end", "d_terminated"), month_end=pl.col("month").dt.month_end()
     )
     guidance_minimum(known, found)
     guidance_log(priced, known, live, found)
@@ -123,8 +125,8 @@ def assessments(priced: pl.DataFrame, known: pl.DataFrame, history: History, fou
         for r in owed.join(done, on=["inv", "row"], how="anti").sort("inv", "row").iter_rows(named=True):
             present = found.present(r)
             column = next((c for c in ("kykyviisari_date", "vat_date") if c in present), "decision_id")
-            expected = (f"≥ {r['d_start'].isoformat()}" if kind == "start" else
-                        f"{(r['d_last'] - dt.timedelta(days=59)).isoformat()}–{r['d_last'].isoformat()}")
+            expected = (f"≥ {date(r['d_start'])}" if kind == "start" else
+                        f"{date(r['d_last'] - dt.timedelta(days=59))}–{date(r['d_last'])}")
             found.add(r, "R219", column, expected, "", r["due"], kind=kind)
 
 
@@ -133,7 +135,7 @@ def register_findings(registers: Registers, month: dt.date) -> list[Finding]:
     than 3 or longer than 24 months; once per batch, with the decision's provider."""
     source = registers.sources.get("decisions")
     where = Location(source.source_file if source else "", SHEETS["decisions"][0], None)
-    last = pl.min_horizontal("end", "terminated")
+    last = last_day_expr()
     odd = (
         registers.decisions.filter((pl.col("start") <= month_end(month)) & (last >= month))
         .with_columns(
@@ -145,7 +147,7 @@ def register_findings(registers: Registers, month: dt.date) -> list[Finding]:
     )
     return [
         Finding("R224", where, decision_id=r["decision_id"], expected="3–24 months",
-                found=f"{r['start'].isoformat()}–{r['end'].isoformat()}", provider_id=r["provider_id"],
+                found=f"{date(r['start'])}–{date(r['end'])}", provider_id=r["provider_id"],
                 params={"row": r["row"], "too": "short" if r["short"] else "long"})
         for r in odd.iter_rows(named=True)
     ]

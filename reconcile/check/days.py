@@ -20,9 +20,11 @@ from __future__ import annotations
 import holidays
 import polars as pl
 
-from reconcile.check.work import Work, hours, month_end
+from reconcile.check.work import Work
 from reconcile.findings import Finding
 from reconcile.model import History
+from reconcile.periods import last_day, month_end
+from reconcile.text.format import date, hours
 
 WEEK_LIMIT = 4  # law 189/2001 § 13: at most 4 days a calendar week
 MIN_HOURS_H100 = 400
@@ -181,18 +183,17 @@ def day_findings(w: Work, flagged: pl.DataFrame, fi_holidays: holidays.HolidayBa
         if rule == "R222":
             add(rule, str(month_end(w.month).day), "" if d["day"] is None else str(d["day"]), value, raw=d["raw"])
         elif rule == "R204":
-            last = min(x for x in (d["d_end"], d["d_terminated"]) if x is not None)
-            add(rule, f"{d['d_start'].isoformat()}–{last.isoformat()}", day.isoformat(), value)
+            add(rule, f"{date(d['d_start'])}–{date(last_day(d['d_end'], d['d_terminated']))}", date(day), value)
         elif rule == "R206":
             add(rule, "4.00", hours(d["hours"]), value)
         elif rule == "R217":
-            add(rule, "", day.isoformat(), value)
+            add(rule, "", date(day), value)
         elif rule == "R216":
             other = ("another provider" if d["other_provider"] else
                      "another invoice" if d["other_invoice"] else "another decision")
             add(rule, "", other, value, other=other)
         elif rule == "R205":
-            add(rule, str(d["limit"]), str(d["prior"] + d["rank"]), value, week=d["week"].isoformat(),
+            add(rule, str(d["limit"]), str(d["prior"] + d["rank"]), value, week=date(d["week"]),
                 limit=d["limit"], paid_before=d["prior"])
         if d["r207"]:
             name = fi_holidays.get(day) or "sunnuntai"

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from reconcile.check.work import Work, month_end, months_between
-from reconcile.model import History
+from reconcile.check.work import Work
+from reconcile.model import History, rejecting_rule
+from reconcile.periods import month_end, months_between
+from reconcile.text.format import month as fmt_month
 
 LATE_MONTHS = 3
 
@@ -24,7 +26,7 @@ def file_checks(works: list[Work], providers: dict, history: History, month: dt.
     """F006, F008 (or R225), then F007; sets each work's `file_rule`."""
     for w in works:
         if w.invoice.fatal:
-            w.file_rule = next((f.rule for f in w.invoice.findings if f.rule.startswith("F")), "F001")
+            w.file_rule = rejecting_rule(w.invoice, w.invoice.findings)
             continue
         provider(w, providers)
         billing_month(w, month)
@@ -39,11 +41,11 @@ def provider(w: Work, providers: dict) -> None:
     first, last = billed, month_end(billed)
     p = providers.get(w.provider_id)
     if p is None:
-        w.findings.append(w.header_finding("F006", "provider_id", f"{billed:%Y-%m}", w.provider_id or "",
+        w.findings.append(w.header_finding("F006", "provider_id", fmt_month(billed), w.provider_id or "",
                                            reason="unknown"))
     elif p["approved_from"] > last or (p["approved_to"] is not None and p["approved_to"] < first):
         to = p["approved_to"].isoformat() if p["approved_to"] else ""
-        w.findings.append(w.header_finding("F006", "provider_id", f"{billed:%Y-%m}", w.provider_id or "",
+        w.findings.append(w.header_finding("F006", "provider_id", fmt_month(billed), w.provider_id or "",
                                            reason="not_approved", approved=f"{p['approved_from'].isoformat()}–{to}"))
 
 
@@ -51,10 +53,10 @@ def billing_month(w: Work, month: dt.date) -> None:
     """F008: a month after the batch's; else R225 (warning): more than LATE_MONTHS before it."""
     billed = w.month
     if billed > month:
-        w.findings.append(w.header_finding("F008", "billing_month", f"{month:%Y-%m}", f"{billed:%Y-%m}"))
+        w.findings.append(w.header_finding("F008", "billing_month", fmt_month(month), fmt_month(billed)))
     elif months_between(billed, month) > LATE_MONTHS:
-        w.findings.append(w.header_finding("R225", "billing_month", f"{month:%Y-%m}",
-                                           f"{billed:%Y-%m}", months=months_between(billed, month)))
+        w.findings.append(w.header_finding("R225", "billing_month", fmt_month(month),
+                                           fmt_month(billed), months=months_between(billed, month)))
 
 
 def duplicates(works: list[Work], history: History) -> None:

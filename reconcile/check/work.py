@@ -3,7 +3,7 @@
 `Work` carries an invoice with its rates, its provider's language, the F rule
 rejecting it as a whole (if any), its place in the processing order and the
 findings the checks add. The column tables say which columns of the reader's
-frames the checks use, with their types; `stack` puts the same sheet of every
+frames the checks use, with the types `schemas` and `model` declare; `stack` puts the same sheet of every
 invoice of a batch into one frame, tagged with the invoice's index `inv`.
 """
 
@@ -17,21 +17,23 @@ import polars as pl
 from reconcile.config import Config, Rates
 from reconcile.errors import ConfigError
 from reconcile.findings import Finding, Location
-from reconcile.model import Invoice
-from schemas import SHEETS
+from reconcile.model import DAY_COLUMNS, Invoice
+from schemas import SHEETS, dtypes
+from schemas.invoice import AttendanceKeys, Clients, GuidanceLog
 
+# The columns of the reader's frames the checks use, typed as `schemas` declares them;
+# `rejected` is the reader's own column (the V rule rejecting the row, else null).
+REJECTED: dict[str, pl.DataType] = {"rejected": pl.Utf8}
 CLIENT_COLUMNS: dict[str, pl.DataType] = {
-    "row": pl.Int64, "decision_id": pl.Utf8, "hetu": pl.Utf8, "days_claimed": pl.Int64,
-    "day_value_cents": pl.Int64, "fee_cents": pl.Int64, "meals": pl.Int64, "meal_comp_days": pl.Int64,
-    "travel_cents": pl.Int64, "guidance_individual_h100": pl.Int64, "guidance_group_h100": pl.Int64,
-    "kykyviisari_date": pl.Date, "vat_date": pl.Date, "total_cents": pl.Int64, "rejected": pl.Utf8,
+    **dtypes(Clients, "row", "decision_id", "hetu", "days_claimed", "day_value_cents", "fee_cents", "meals",
+             "meal_comp_days", "travel_cents", "guidance_individual_h100", "guidance_group_h100",
+             "kykyviisari_date", "vat_date", "total_cents"),
+    **REJECTED,
 }
-ATTENDANCE_COLUMNS: dict[str, pl.DataType] = {"row": pl.Int64, "decision_id": pl.Utf8, "rejected": pl.Utf8}
-DAY_KEYS: dict[str, pl.DataType] = {
-    "row": pl.Int64, "decision_id": pl.Utf8, "hetu": pl.Utf8, "day": pl.Int64, "date": pl.Date, "cell": pl.Utf8, "code": pl.Utf8, "hours_h100": pl.Int64,
-    "raw": pl.Utf8,
-}
-GUIDANCE_COLUMNS: dict[str, pl.DataType] = {"decision_id": pl.Utf8, "hetu": pl.Utf8, "hours_h100": pl.Int64}
+ATTENDANCE_COLUMNS: dict[str, pl.DataType] = {**dtypes(AttendanceKeys, "row", "decision_id"), **REJECTED}
+GUIDANCE_COLUMNS: dict[str, pl.DataType] = dtypes(GuidanceLog, "decision_id", "hetu", "hours_h100")
+__all__ = ["ATTENDANCE_COLUMNS", "CLIENT_COLUMNS", "DAY_COLUMNS", "GUIDANCE_COLUMNS", "Work", "ensure", "rates_for",
+           "stack"]
 
 
 @dataclass
@@ -82,15 +84,6 @@ class Work:
         return self.invoice.sheet_names.get(kind, SHEETS[kind][0])
 
 
-def batch_month(batch: str) -> dt.date:
-    year, month = batch.split("-")
-    return dt.date(int(year), int(month), 1)
-
-
-def months_between(earlier: dt.date, later: dt.date) -> int:
-    return (later.year - earlier.year) * 12 + later.month - earlier.month
-
-
 def rates_for(config: Config, month: dt.date) -> Rates:
     """The month's rates; a month before every rate block takes the earliest block,
     so that a workbook billing an implausible month cannot stop the batch."""
@@ -98,19 +91,6 @@ def rates_for(config: Config, month: dt.date) -> Rates:
         return config.rates_for(month)
     except ConfigError:
         return config.rates[0]
-
-
-def month_end(month: dt.date) -> dt.date:
-    return add_months(month, 1) - dt.timedelta(days=1)
-
-
-def add_months(day: dt.date, n: int) -> dt.date:
-    m = day.month - 1 + n
-    return day.replace(year=day.year + m // 12, month=m % 12 + 1, day=1)
-
-
-def hours(h100: int | None) -> str:
-    return "" if h100 is None else f"{h100 // 100}.{h100 % 100:02d}"
 
 
 def ensure(df: pl.DataFrame | None, columns: dict[str, pl.DataType]) -> pl.DataFrame:

@@ -38,7 +38,6 @@ Definitions where RULES.md leaves room (also in the README):
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from fractions import Fraction
 
 from reconcile.config import Config
 from reconcile.model import BatchResult, InvoiceResult, Money
+from reconcile.periods import last_day, month_end
 from reconcile.text import rules
 from schemas.registers import NEXT_STEPS
 
@@ -85,7 +85,7 @@ def months(start: dt.date, end: dt.date) -> Fraction:
 
 
 def _end(d: dict) -> dt.date:
-    return min(d["end"], d["terminated"]) if d.get("terminated") else d["end"]
+    return last_day(d["end"], d.get("terminated"))
 
 
 @dataclass
@@ -130,7 +130,7 @@ class Figures:
         self.config = config
         year, month = (int(p) for p in result.batch.split("-"))
         self.month_start = dt.date(year, month, 1)
-        self.month_end = dt.date(year, month, calendar.monthrange(year, month)[1])
+        self.month_end = month_end(self.month_start)
         decisions = result.registers.decisions
         self.decisions = {d["decision_id"]: d for d in decisions.iter_rows(named=True)} if decisions is not None else {}
         # Indexed once: register() runs per provider, and scanning every decision
@@ -159,14 +159,14 @@ class Figures:
         clients = {}
         if inv.invoice.clients is not None:
             clients = {c["row"]: c for c in inv.invoice.clients.iter_rows(named=True)}
-        if any(f.rule.startswith("F") for f in inv.findings):  # not processed: its days claimed are rejected
+        if inv.rejected_as_whole:  # not processed: its days claimed are rejected
             for g in targets:
                 g.days_claimed += sum(clients.get(r["row"], {}).get("days_claimed") or 0
                                       for r in inv.rows.iter_rows(named=True))
             return
         below = {f.decision_id for f in inv.findings if f.rule == "R214" and f.decision_id}
         month = inv.billing_month or self.month_start
-        month_end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+        last = month_end(month)
         for r in inv.rows.iter_rows(named=True):
             decision_id = r.get("decision_id")
             if not decision_id:
@@ -189,8 +189,8 @@ class Figures:
                 if c.get("kykyviisari_date") or c.get("vat_date") or decision_id in self.on_record:
                     g.assessed.add(decision_id)
             if d:
-                first, last = max(d["start"], month), min(_end(d), month_end)
-                span = (last - first).days + 1
+                first, until = max(d["start"], month), min(_end(d), last)
+                span = (until - first).days + 1
                 if span > 0:
                     for g in targets:
                         g.used_per_week.append(Fraction(paid * 7, span))
