@@ -203,7 +203,8 @@ def check(inbox: Path, outbox: Path, config_dir: Path, file: Path, ledger: str |
     from reconcile import batch as batch_mod, config
     from reconcile.ledger import store as ledger_mod
     from reconcile.text import messages
-    from reconcile.write.csvs import cell_key, eur
+    from reconcile.text.format import euros as eur
+    from reconcile.write.csvs import cell_key
 
     cfg = config.load(config_dir)
     result = batch_mod.check_file(file, inbox, cfg, ledger=ledger_mod.location(cfg.ledger, outbox, ledger))
