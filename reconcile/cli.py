@@ -148,7 +148,7 @@ def summary_lines(result: Any) -> list[str]:
     invisible in the counts by status.
     """
     from reconcile.model import STATUSES, Money
-    from reconcile.write.csvs import eur
+    from reconcile.text.format import euros as eur
 
     total = sum((inv.total for inv in result.invoices), Money())
     lines = [f"  claimed {eur(total.claimed)} EUR: approved {eur(total.approved)}, held {eur(total.held)}, "

@@ -55,8 +55,7 @@ class Rates:
 
     def as_text(self) -> dict[str, str]:
         """The block as written in rates.toml, exactly: euros with two decimals, hours as given."""
-        def euros(cents: int) -> str:
-            return f"{cents // 100}.{cents % 100:02d}"
+        from reconcile.text.format import euros
 
         return {
             "valid_from": self.valid_from.isoformat(),

@@ -74,7 +74,8 @@ def manifest(result: BatchResult, out_dir: Path, config: Config) -> dict:
 
 def rates_applied(result: BatchResult, config: Config) -> dict[str, dict[str, str]]:
     """The rate block in force for each month the batch's invoices bill (and the batch's own month)."""
-    from reconcile.check.crosscheck import batch_month, rates_for
+    from reconcile.check.work import rates_for
+    from reconcile.periods import parse_month as batch_month
 
     months = {batch_month(result.batch)} | {inv.billing_month.replace(day=1) for inv in result.invoices
                                              if inv.billing_month is not None}
