@@ -74,6 +74,13 @@ def test_no_page_points_outside_the_repository(page):
         assert resolved.is_relative_to(ROOT), f"{page.name}: {target} leaves the repository"
 
 
+@pytest.mark.parametrize("page", sorted(DOCS.glob("*.md")), ids=lambda p: p.name)
+def test_docs_pages_never_send_the_reader_to_the_spec(page):
+    body = text(page)
+    for name in ("CONTRACT.md", "RULES.md", "STYLE.md"):
+        assert name not in body, f"{page.name} refers to {name}, which users do not get"
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_every_relative_link_reaches_a_file_and_heading(page):
     for target in links(page):
