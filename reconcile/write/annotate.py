@@ -22,6 +22,7 @@ is applied to it.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from collections import defaultdict
@@ -32,8 +33,9 @@ from reconcile import RULES_VERSION
 from reconcile.text import messages
 from reconcile.findings import Finding
 from reconcile.model import ITEMS, BatchResult, InvoiceResult
-from reconcile.write.xlsxpatch import Columns, Note, Plan, Unsupported, patch, split_ref
-from reconcile.write.xlsxutil import EURO_FORMAT, FILLS, STRENGTH, batch_time, normalise_zip, put_text
+from reconcile.write.xlsxpatch import Columns, Note, Plan, Unsupported, first_free_column, patch, split_ref
+from reconcile.write.xlsxutil import (EURO_FORMAT, FILLS, STRENGTH, batch_time, normalise_zip, package_problems,
+                                      put_text)
 
 if TYPE_CHECKING:  # openpyxl is imported only when a workbook takes the fallback path
     import openpyxl
@@ -41,6 +43,40 @@ if TYPE_CHECKING:  # openpyxl is imported only when a workbook takes the fallbac
 
 EXTERNAL_RE = re.compile(r"\[\d+\]|https?://|file:", re.IGNORECASE)
 AUTHOR = "reconcile"
+
+
+# The annotation's own sentences, by language (the findings' texts are in `text.rules`).
+TEXTS: dict[str, dict[str, str]] = {
+    "columns_moved": {
+        "fi": "Sarakkeet {approved} ja {status} eivät mahtuneet välilehdelle {sheet}, koska sen viimeinen sarake "
+              "(XFD) on käytössä; ne ovat tässä rivi riviltä.",
+        "sv": "Kolumnerna {approved} och {status} fick inte plats på bladet {sheet} eftersom dess sista kolumn "
+              "(XFD) används; de står här rad för rad.",
+        "en": "The columns {approved} and {status} did not fit on the sheet {sheet}, because its last column (XFD) "
+              "is in use; they are here, row by row.",
+    },
+    "row": {"fi": "Rivi", "sv": "Rad", "en": "Row"},
+    "note": {
+        "fi": "Työkirjastanne {source_file} ei voitu tehdä merkittyä kopiota (annotated.xlsx): {reason} "
+              "Laskun tarkastus ei muuttunut tästä: kaikki havainnot soluineen ovat tiedostossa anomalies.xlsx.",
+        "sv": "Av er arbetsbok {source_file} kunde ingen markerad kopia (annotated.xlsx) göras: {reason} "
+              "Granskningen av fakturan påverkas inte: alla anmärkningar med sina celler finns i filen anomalies.xlsx.",
+        "en": "No marked copy (annotated.xlsx) could be made of your workbook {source_file}: {reason} "
+              "The checking of the invoice is not affected: every finding, with its cell, is in anomalies.xlsx.",
+    },
+    "note_invalid": {"fi": "kopio ei olisi ollut kelvollinen Excel-työkirja.",
+                     "sv": "kopian skulle inte ha varit en giltig Excel-arbetsbok.",
+                     "en": "the copy would not have been a valid Excel workbook."},
+    "note_error": {"fi": "työkirjan rakennetta ei voitu käsitellä.",
+                   "sv": "arbetsbokens struktur kunde inte behandlas.",
+                   "en": "the workbook's structure could not be processed."},
+}
+
+
+def say(key: str, lang: str) -> str:
+    """One of the annotation's own sentences in `lang` (Finnish when the language is unknown)."""
+    texts = TEXTS[key]
+    return texts.get(lang) or texts["fi"]
 
 
 def comment_text(findings: list[Finding], lang: str, provider_id: str | None) -> str:
@@ -89,7 +125,12 @@ def build_plan(result: InvoiceResult, batch: BatchResult) -> Plan:
                 approved = sum(r.get(f"{i}_approved") or 0 for i in ITEMS)
                 rows[r["row"]] = [(approved / 100, "euro"), (messages.status(r.get("status"), lang), None)]
         heads = [(messages.label("approved_col", lang), "bold"), (messages.label("status_col", lang), "bold")]
-        plan.columns = Columns(name, header_row, heads, rows, [14, 16])
+        keys = {}
+        if result.rows is not None and "decision_id" in result.rows.columns:
+            keys = {r["row"]: r["decision_id"] or "" for r in result.rows.select("row", "decision_id").iter_rows(named=True)}
+        moved = say("columns_moved", lang).format(approved=heads[0][0], status=heads[1][0], sheet=name)
+        plan.columns = Columns(name, header_row, heads, rows, [14, 16], keys, moved,
+                               (say("row", lang), messages.label("decision", lang)))
 
     facts = [
         ("provider_id", result.provider_id or ""),
@@ -118,22 +159,37 @@ def build_plan(result: InvoiceResult, batch: BatchResult) -> Plan:
     return plan
 
 
+def _stored_cells(ws: openpyxl.worksheet.worksheet.Worksheet) -> list[Cell]:
+    """The cells a sheet stores, never the rectangle up to its furthest (perhaps merely formatted) cell."""
+    return list(ws._cells.values())
+
+
 def _drop_external_formulas(path: Path, wb: openpyxl.Workbook) -> None:
     """Replace formulas that reach into other workbooks or the web by their cached values."""
     import openpyxl
 
     cached = None
     for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                if cell.data_type == "f" and isinstance(cell.value, str) and EXTERNAL_RE.search(cell.value):
-                    if cached is None:
-                        cached = openpyxl.load_workbook(path, data_only=True, keep_links=False)
-                    value = cached[ws.title][cell.coordinate].value
-                    if isinstance(value, str):
-                        put_text(cell, value)
-                    else:
-                        cell.value = value
+        for cell in _stored_cells(ws):
+            if cell.data_type == "f" and isinstance(cell.value, str) and EXTERNAL_RE.search(cell.value):
+                if cached is None:
+                    cached = openpyxl.load_workbook(path, data_only=True, keep_links=False)
+                value = cached[ws.title]._cells.get((cell.row, cell.column))
+                value = None if value is None else value.value
+                if isinstance(value, str):
+                    put_text(cell, value)
+                else:
+                    cell.value = value
+
+
+def _first_free_column(ws, plan: Plan) -> int | None:
+    """As the fast path: after the last column holding a value, merged or marked on the table's rows."""
+    add = plan.columns
+    rows = {add.header_row, *add.rows}
+    used = {cell.column for cell in _stored_cells(ws) if cell.row in rows and cell.value is not None}
+    used.update(m.max_col for m in ws.merged_cells.ranges if any(m.min_row <= r <= m.max_row for r in rows))
+    used.update(col for row, col in map(split_ref, plan.marks.get(add.sheet, {})) if row in rows)
+    return first_free_column(used, len(add.heads))
 
 
 def _put(cell: Cell, value: object, style: str | None) -> None:
@@ -171,7 +227,11 @@ def _apply_with_openpyxl(wb: openpyxl.Workbook, plan: Plan) -> None:
     add = plan.columns
     if add is not None and add.sheet in wb.sheetnames:
         ws = wb[add.sheet]
-        first = ws.max_column + 1
+        first = _first_free_column(ws, plan)
+        if first is None:
+            plan.columns_to_review()
+    add = plan.columns
+    if add is not None and add.sheet in wb.sheetnames:
         for offset, (value, style) in enumerate(add.heads):
             _put(ws.cell(add.header_row, first + offset), value, style)
         for offset, width in enumerate(add.widths):
@@ -197,6 +257,7 @@ def write_with_openpyxl(source: Path, plan: Plan, out: Path, when: dt.datetime) 
     """The slow, general path: full load, apply the plan, save."""
     import openpyxl
 
+    plan = copy.deepcopy(plan)
     wb = openpyxl.load_workbook(source, keep_links=False)
     _drop_external_formulas(source, wb)
     _apply_with_openpyxl(wb, plan)
@@ -207,14 +268,53 @@ def write_with_openpyxl(source: Path, plan: Plan, out: Path, when: dt.datetime) 
     normalise_zip(out, when)
 
 
+class InvalidCopy(Exception):
+    """The annotated copy would not be a valid workbook for Excel (`xlsxutil.package_problems`)."""
+
+
 def write_annotated(result: InvoiceResult, batch: BatchResult, out: Path) -> Path:
-    """Write the provider's workbook with fills, comments, added columns and the review sheet."""
+    """The provider's workbook with fills, comments, added columns and the review sheet; or a note instead.
+
+    Whatever goes wrong while annotating one invoice stays with it: an
+    exception, or a copy that fails the package check, leaves no
+    annotated.xlsx but a plain note (`annotated.txt`, `write_note`) in the
+    provider's language; the invoice's findings are in its anomalies.xlsx
+    all the same. Only a failing disk (an OSError with an errno) ends the
+    batch, as it would while writing any other output. Returns the path written.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _annotate(result, batch, out)
+        return out
+    except OSError as e:
+        if e.errno is not None:
+            raise
+        reason = "error"
+    except InvalidCopy:
+        reason = "invalid"
+    except Exception:  # noqa: BLE001 - one workbook never ends a batch
+        reason = "error"
+    for leftover in (out, out.with_name(out.name + ".tmp")):
+        leftover.unlink(missing_ok=True)
+    return write_note(result, out.with_suffix(".txt"), reason)
+
+
+def _annotate(result: InvoiceResult, batch: BatchResult, out: Path) -> None:
     source = result.invoice.submission.path
     plan = build_plan(result, batch)
     when = batch_time(batch.batch)
-    out.parent.mkdir(parents=True, exist_ok=True)
     try:
         patch(source, out, plan, when)
     except Unsupported:
         write_with_openpyxl(source, plan, out, when)
-    return out
+    problems = package_problems(out)
+    if problems:
+        raise InvalidCopy("; ".join(problems[:5]))
+
+
+def write_note(result: InvoiceResult, path: Path, reason: str) -> Path:
+    """The plain note shipped in place of an annotated copy that could not be made."""
+    lang = result.lang
+    body = say("note", lang).format(source_file=result.source_file, reason=say(f"note_{reason}", lang))
+    path.write_text(body + "\n", encoding="utf-8")
+    return path

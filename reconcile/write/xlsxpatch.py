@@ -31,6 +31,7 @@ outside the workbook, or a sheet already named like the review sheet.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 import posixpath
@@ -57,6 +58,7 @@ CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.work
 CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+MAX_ROW, MAX_COL = 1_048_576, 16_384  # a sheet's last cell, XFD1048576
 EURO_NUMFMT = 4  # built-in "#,##0.00"
 
 # Case-sensitive `<f` (XML tag names are), so the search skips ahead to each formula quickly.
@@ -71,7 +73,8 @@ SPANS_RE = re.compile(r"\s+spans=\"[^\"]*\"")
 TAB_SELECTED_RE = re.compile(r"\s+tabSelected=\"(?:1|true)\"")
 XF_RE = re.compile(r"<xf\b[^>]*?(?:/>|>.*?</xf>)", re.DOTALL)
 FONT_RE = re.compile(r"<font\b[^>]*?(?:/>|>.*?</font>)", re.DOTALL)
-MERGE_RE = re.compile(r"<mergeCell\b[^>]*?\bref=\"([A-Z]+)\d+(?::([A-Z]+)\d+)?\"")
+MERGE_RE = re.compile(r"<mergeCell\b[^>]*?\bref=\"([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?\"")
+CONTENT_RE = re.compile(r"<(?:\w+:)?(?:v|is|f)\b")
 ROOT_TAG_RE = re.compile(r"<(?![?!])[^>]*>")
 ILLEGAL_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 TAIL_ELEMENTS = ("legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls", "webPublishItems",
@@ -95,13 +98,21 @@ Value = tuple[object, "str | None"]  # a new cell: its value (str or number) and
 
 @dataclass
 class Columns:
-    """Columns added after a sheet's last used column: a header cell and one cell per row, each with a width."""
+    """Columns added after the last column holding a header or value in the table's rows, each with a width.
+
+    When they would not fit before XFD they go on the review sheet instead
+    (`Plan.columns_to_review`), each row keyed by `keys[row]` (its decision),
+    under `moved_note`.
+    """
 
     sheet: str
     header_row: int
     heads: list[Value]
     rows: dict[int, list[Value]]
     widths: list[float]
+    keys: dict[int, str] = field(default_factory=dict)
+    moved_note: str = ""
+    key_heads: tuple[str, str] = ("", "")  # the review table's headers for the row number and the decision
 
 
 @dataclass
@@ -114,6 +125,26 @@ class Plan:
     review_cells: dict[tuple[int, int], Value] = field(default_factory=dict)  # (row, col) -> value
     review_widths: dict[int, float] = field(default_factory=dict)
     author: str = "reconcile"
+
+    def review_note(self, text: str) -> int:
+        """A line of text below what the review sheet holds (after one blank row); returns its row."""
+        row = max((r for r, _ in self.review_cells), default=0) + 2
+        self.review_cells[(row, 1)] = (text, "bold")
+        return row
+
+    def columns_to_review(self) -> None:
+        """No room for the added columns on their sheet: put them on the review sheet, saying so."""
+        add, self.columns = self.columns, None
+        if add is None:
+            return
+        top = self.review_note(add.moved_note) + 1
+        heads = [(add.key_heads[0], "bold"), (add.key_heads[1], "bold"), *add.heads]
+        for col, value in enumerate(heads, 1):
+            self.review_cells[(top, col)] = value
+        for n, row in enumerate(sorted(add.rows), top + 1):
+            line = [(row, None), (add.keys.get(row, ""), None), *add.rows[row]]
+            for col, value in enumerate(line, 1):
+                self.review_cells[(n, col)] = value
 
 
 def col_index(letters: str) -> int:
@@ -132,10 +163,28 @@ def col_letters(n: int) -> str:
 
 
 def split_ref(ref: str) -> tuple[int, int]:
-    m = re.fullmatch(r"([A-Z]{1,3})([1-9]\d*)", ref)
+    """(row, column) of a plain cell reference (`K7`) inside A1:XFD1048576; ValueError otherwise."""
+    m = re.fullmatch(r"([A-Z]{1,3})([1-9]\d{0,6})", ref)
     if not m:
         raise ValueError(ref)
-    return int(m.group(2)), col_index(m.group(1))
+    row, col = int(m.group(2)), col_index(m.group(1))
+    if row > MAX_ROW or col > MAX_COL:
+        raise ValueError(ref)
+    return row, col
+
+
+def _plain_ref(ref: str) -> bool:
+    try:
+        split_ref(ref)
+    except ValueError:
+        return False
+    return True
+
+
+def first_free_column(used: set[int], count: int) -> int | None:
+    """The first column after every used one, when `count` columns fit there before XFD; else None."""
+    first = max(used, default=0) + 1
+    return first if first + count - 1 <= MAX_COL else None
 
 
 def _text(value: str) -> str:
@@ -535,9 +584,9 @@ def _patch_sheet(text: str, edits: dict[int, dict[int, CellEdit]], legacy_rid: s
     max_row, max_col = new_max
     dim = re.search(r"<dimension\b[^>]*?\bref=\"([^\"]*)\"", head)
     if dim and (max_row or max_col):
-        parts = dim.group(1).split(":")
-        first = parts[0]
-        last_row, last_col = split_ref(parts[-1]) if re.fullmatch(r"[A-Z]{1,3}[1-9]\d*", parts[-1]) else (1, 1)
+        parts = dim.group(1).split(":")  # LibreOffice may write a row-only "1:4"
+        first = parts[0] if _plain_ref(parts[0]) else "A1"
+        last_row, last_col = split_ref(parts[-1]) if _plain_ref(parts[-1]) else (1, 1)
         last = f"{col_letters(max(last_col, max_col))}{max(last_row, max_row)}"
         head = head[:dim.start(1)] + f"{first}:{last}" + head[dim.end(1):]
     if legacy_rid:
@@ -671,17 +720,50 @@ def _sheet_parts(pkg: _Package, workbook: str) -> list[tuple[str, str]]:
     return out
 
 
+def _used_columns(text: str, rows: set[int]) -> set[int]:
+    """Columns of the cells holding a value, inline string or formula on `rows`, and of merges reaching them.
+
+    A cell that is only formatted (`<c r="XFD1048576" s="3"/>`) is not used:
+    a stray format must not push the added columns past the last column.
+    """
+    used: set[int] = set()
+    data = SHEET_DATA_RE.search(text)
+    for m in ROW_RE.finditer(data.group(1) or "") if data else ():
+        r = ATTR_R_RE.search(m.group(1))
+        if r is None or r.group(1):
+            raise Unsupported("a row without its r attribute")
+        number = int(r.group(2))
+        if number not in rows or not m.group(2):
+            continue
+        for c in CELL_RE.finditer(m.group(2)):
+            if c.group(2) and CONTENT_RE.search(c.group(2)):
+                ref = ATTR_R_RE.search(c.group(1))
+                if ref is None or not ref.group(1):
+                    raise Unsupported("a cell without its r attribute")
+                used.add(col_index(ref.group(1)))
+    for first_col, first_row, last_col, last_row in MERGE_RE.findall(text):
+        low, high = int(first_row), int(last_row or first_row)
+        if any(low <= r <= high for r in rows):
+            used.add(col_index(last_col or first_col))
+    return used
+
+
 def _added_cells(text: str, plan: Plan, sheet: str) -> tuple[dict[tuple[int, int], Value], dict[int, float]]:
-    """The plan's added columns on this sheet, placed after its last used, merged or marked column."""
+    """The plan's added columns on this sheet, after the last column used or marked in the table's rows.
+
+    When they do not fit before XFD, they are moved to the review sheet
+    (`Plan.columns_to_review`) and nothing is added here.
+    """
     add = plan.columns
     if add is None or add.sheet != sheet:
         return {}, {}
-    data = SHEET_DATA_RE.search(text)
-    used = {col_index(c) for c in CELL_COL_RE.findall(data.group(1) or "")} if data else set()
-    for first, last in MERGE_RE.findall(text):
-        used.add(col_index(last or first))
-    used.update(split_ref(ref)[1] for ref in plan.marks.get(sheet, {}))
-    first = max(used, default=0) + 1
+    rows = {add.header_row, *add.rows}
+    used = _used_columns(text, rows)
+    used.update(col for row, col in map(split_ref, plan.marks.get(sheet, {})) if row in rows)
+    first = first_free_column(used, len(add.heads))
+    if first is None:
+        plan.columns_to_review()
+        return {}, {}
     cells = {(add.header_row, first + i): v for i, v in enumerate(add.heads)}
     for row, values in add.rows.items():
         cells.update({(row, first + i): v for i, v in enumerate(values)})
@@ -690,6 +772,7 @@ def _added_cells(text: str, plan: Plan, sheet: str) -> tuple[dict[tuple[int, int
 
 def patch(source: Path, out: Path, plan: Plan, when: dt.datetime) -> None:
     """Write `source` with the plan applied to `out`; raises Unsupported before writing anything."""
+    plan = copy.deepcopy(plan)  # moving the added columns to the review sheet must not reach the fallback's plan
     pkg = _Package(source)
     if any(m.name.startswith("xl/externalLinks/") for m in pkg.members):
         raise Unsupported("links to other workbooks")
