@@ -108,6 +108,9 @@ _BIG_ROW_RE = re.compile(rb"\s(?:r|ref|sqref)=\"[^\"]*?(?<![0-9])([0-9]{7,})")
 _COL_SPAN_RE = re.compile(rb"<(?:\w+:)?col\b[^>]*?\s(?:min|max)=\"([0-9]{5,})\"")
 _SQREF_TEXT_RE = re.compile(rb"<(?:\w+:)?sqref>([^<]*)<")
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384
+_STYLE_RE = re.compile(rb"<(?:\w+:)?c\b[^>]*?\ss=\"([0-9]+)\"")
+_CELL_XFS_RE = re.compile(rb"<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>", re.DOTALL)
+_XF_RE = re.compile(rb"<(?:\w+:)?xf\b")
 
 
 def package_problems(path: Path) -> list[str]:
@@ -145,6 +148,9 @@ def package_problems(path: Path) -> list[str]:
         for name in overrides:
             if name not in folded:
                 problems.append(f"a content type for the missing part {name}")
+        styles = next((folded[n] for n, kind in overrides.items() if kind.endswith("spreadsheetml.styles+xml")
+                       and n in folded), None)
+        cell_styles = _cell_style_count(archive.read(styles)) if styles else 1
         for name in names:
             if name == "[Content_Types].xml":
                 continue
@@ -166,6 +172,9 @@ def package_problems(path: Path) -> list[str]:
                 problems.extend(_relationship_problems(name, data, folded, unquote, SafeET))
             elif kind.endswith(_SHEET_TYPES):
                 problems.extend(_reference_problems(name, data))
+                used = {int(n) for n in _STYLE_RE.findall(data)} if kind.endswith("worksheet+xml") else set()
+                if used and max(used) >= cell_styles:
+                    problems.append(f"{name} uses cell style {max(used)}; the stylesheet has {cell_styles}")
         if "_rels/.rels" not in names:
             problems.append("no package relationships (_rels/.rels)")
     return problems
@@ -209,6 +218,12 @@ def _reference_problems(name: str, data: bytes) -> list[str]:
                 out.append(f"{name} references {token.decode()} beyond XFD1048576")
                 break
     return out
+
+
+def _cell_style_count(styles: bytes) -> int:
+    """How many cell formats (cellXfs entries) a stylesheet holds; a cell's `s` must be below it."""
+    m = _CELL_XFS_RE.search(styles)
+    return len(_XF_RE.findall(m.group(1))) if m else 0
 
 
 def _column(letters: bytes) -> int:
