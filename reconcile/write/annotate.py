@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import re
 from collections import defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from reconcile import RULES_VERSION
 from reconcile.text import messages
@@ -164,16 +165,14 @@ def _stored_cells(ws: openpyxl.worksheet.worksheet.Worksheet) -> list[Cell]:
     return list(ws._cells.values())
 
 
-def _drop_external_formulas(path: Path, wb: openpyxl.Workbook) -> None:
-    """Replace formulas that reach into other workbooks or the web by their cached values."""
-    import openpyxl
-
+def _drop_external_formulas(load: Callable[..., openpyxl.Workbook], wb: openpyxl.Workbook) -> None:
+    """Replace formulas that reach into other workbooks or the web by their cached values (`load(data_only=True)`)."""
     cached = None
     for ws in wb.worksheets:
         for cell in _stored_cells(ws):
             if cell.data_type == "f" and isinstance(cell.value, str) and EXTERNAL_RE.search(cell.value):
                 if cached is None:
-                    cached = openpyxl.load_workbook(path, data_only=True, keep_links=False)
+                    cached = load(data_only=True)
                 value = cached[ws.title]._cells.get((cell.row, cell.column))
                 value = None if value is None else value.value
                 if isinstance(value, str):
@@ -258,8 +257,21 @@ def write_with_openpyxl(source: Path, plan: Plan, out: Path, when: dt.datetime) 
     import openpyxl
 
     plan = copy.deepcopy(plan)
-    wb = openpyxl.load_workbook(source, keep_links=False)
-    _drop_external_formulas(source, wb)
+
+    def load(data_only: bool = False, package=None) -> openpyxl.Workbook:
+        if package is not None:
+            package.seek(0)
+        return openpyxl.load_workbook(package or source, data_only=data_only, keep_links=False)
+
+    try:
+        wb = load()
+    except Exception:  # noqa: BLE001 - what some programs write beyond the standard (a sheet state "show")
+        from reconcile.read.sheets import tolerant  # here: the reader's imports (pandera) stay out of workers
+
+        package = tolerant(source)
+        wb = load(package=package)
+        load = functools.partial(load, package=package)
+    _drop_external_formulas(load, wb)
     _apply_with_openpyxl(wb, plan)
     wb.properties.creator = plan.author
     wb.properties.lastModifiedBy = plan.author

@@ -74,6 +74,7 @@ TAB_SELECTED_RE = re.compile(r"\s+tabSelected=\"(?:1|true)\"")
 XF_RE = re.compile(r"<xf\b[^>]*?(?:/>|>.*?</xf>)", re.DOTALL)
 FONT_RE = re.compile(r"<font\b[^>]*?(?:/>|>.*?</font>)", re.DOTALL)
 MERGE_RE = re.compile(r"<mergeCell\b[^>]*?\bref=\"([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?\"")
+SHEET_STATE_RE = re.compile(r"(<(?:\w+:)?sheet\b[^>]*?\sstate=)([\"'])(?!(?:visible|hidden|veryHidden)\2)[^\"']*\2")
 CONTENT_RE = re.compile(r"<(?:\w+:)?(?:v|is|f)\b")
 ROOT_TAG_RE = re.compile(r"<(?![?!])[^>]*>")
 ILLEGAL_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -854,5 +855,6 @@ def _first_sheet(text: str, name: str, rid: str) -> str:
     if m is None:
         raise Unsupported("workbook.xml without sheets")
     text = text[:m.end()] + element + text[m.end():]
+    text = SHEET_STATE_RE.sub(r"\1\2visible\2", text)  # a state beyond the standard ("show") is read as visible
     text = re.sub(r"\blocalSheetId=\"(\d+)\"", lambda k: f'localSheetId="{int(k.group(1)) + 1}"', text)
     return re.sub(r"<workbookView\b[^>]*>", lambda v: re.sub(r"\s+(?:activeTab|firstSheet)=\"\d+\"", "", v.group(0)), text)
