@@ -10,11 +10,13 @@ openpyxl and in LibreOffice, and have its added columns where a person
 counting the columns by hand expects them.
 """
 
+import re
 import shutil
 import subprocess
 import zipfile
 
 import openpyxl
+import hostile
 import pytest
 from openpyxl.styles import Font
 
@@ -166,3 +168,22 @@ def test_a_copy_failing_the_check_becomes_a_note(tmp_path, monkeypatch):
     assert text.startswith("Av er arbetsbok in.xlsx kunde ingen markerad kopia (annotated.xlsx) göras: kopian "
                            "skulle inte ha varit en giltig Excel-arbetsbok.")
     assert "anomalies.xlsx" in text and "XFE1" not in text
+
+
+def test_the_fallback_keeps_every_number_exactly(tmp_path):
+    source, result, batch = _invoice(tmp_path, "openpyxl")
+    typed = {"N2": 135.99999999999994, "N3": 0.30000000000000004, "N4": 12345678901234567, "N5": 1e-05}
+    _edit(source, "Asiakkaat", lambda ws: [ws.__setitem__(ref, value) for ref, value in typed.items()])
+    with zipfile.ZipFile(source) as z:  # openpyxl itself wrote 16 digits into the source: put the exact text back
+        xml = z.read("xl/worksheets/sheet2.xml").decode()
+    exact = {"N2": "135.99999999999994", "N3": "0.30000000000000004", "N4": "12345678901234567", "N5": "1e-05"}
+    for ref, text in exact.items():
+        xml = re.sub(rf'(<c r="{ref}"[^>]*><v>)[^<]*(</v>)', rf"\g<1>{text}\g<2>", xml)
+    hostile.rewrite(source, tmp_path / "typed.xlsx", {"xl/worksheets/sheet2.xml": xml.encode()})
+    plan = annotate.build_plan(result, batch)
+    annotate.write_with_openpyxl(tmp_path / "typed.xlsx", plan, tmp_path / "slow.xlsx", WHEN)
+    stored = _stored_xml(tmp_path / "slow.xlsx", "xl/worksheets/sheet3.xml")  # openpyxl numbers the review sheet 1
+    for ref, text in exact.items():
+        assert re.search(rf'<c r="{ref}"[^>]*><v>{re.escape(text)}</v>', stored), ref
+    ws = openpyxl.load_workbook(tmp_path / "slow.xlsx")["Asiakkaat"]
+    assert [ws[ref].value for ref in typed] == list(typed.values())

@@ -22,9 +22,11 @@ is applied to it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import functools
+import math
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -252,6 +254,31 @@ def _apply_with_openpyxl(wb: openpyxl.Workbook, plan: Plan) -> None:
     wb.active = 0
 
 
+@contextlib.contextmanager
+def _exact_numbers():
+    """While openpyxl saves: numbers written as Python writes them (shortest exact form), not to 16 digits.
+
+    openpyxl formats every number with "%.16g", so 135.99999999999994 would
+    become 135.9999999999999 in the copy: a provider's value must never change.
+    """
+    from openpyxl.cell import _writer
+
+    original = _writer.safe_string
+
+    def exact(value: object) -> str:
+        if isinstance(value, float) and math.isfinite(value):
+            return repr(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return original(value)
+
+    _writer.safe_string = exact
+    try:
+        yield
+    finally:
+        _writer.safe_string = original
+
+
 def write_with_openpyxl(source: Path, plan: Plan, out: Path, when: dt.datetime) -> None:
     """The slow, general path: full load, apply the plan, save."""
     import openpyxl
@@ -276,7 +303,8 @@ def write_with_openpyxl(source: Path, plan: Plan, out: Path, when: dt.datetime) 
     wb.properties.creator = plan.author
     wb.properties.lastModifiedBy = plan.author
     wb.properties.created = when
-    wb.save(out)
+    with _exact_numbers():
+        wb.save(out)
     normalise_zip(out, when)
 
 
