@@ -219,10 +219,10 @@ def _apply_with_openpyxl(wb: openpyxl.Workbook, plan: Plan) -> None:
         for ref, note in notes.items():
             cell = ws[ref]
             cell.fill = PatternFill(fill_type="solid", start_color=note.color, end_color=note.color)
-            text = note.text
-            if cell.comment is not None and cell.comment.text:
-                text = cell.comment.text.rstrip() + "\n\n" + text
-            comment = Comment(text, plan.author)
+            text, author = note.text, plan.author
+            if cell.comment is not None and cell.comment.text:  # the provider's comment first, in its own name
+                text, author = cell.comment.text + "\n\n" + text, cell.comment.author or author
+            comment = Comment(text, author)
             comment.width, comment.height = comment_size(text)
             cell.comment = comment
     add = plan.columns

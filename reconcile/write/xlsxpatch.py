@@ -57,12 +57,19 @@ RT_OFFICE_DOC = REL_NS + "/officeDocument"
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 MAX_ROW, MAX_COL = 1_048_576, 16_384  # a sheet's last cell, XFD1048576
 EURO_NUMFMT = 4  # built-in "#,##0.00"
 
 # Case-sensitive `<f` (XML tag names are), so the search skips ahead to each formula quickly.
 EXTERNAL_FORMULA_RE = re.compile(r"<f\b[^>]*>[^<]*?(?i:\[\d+\]|https?://|file:)")
+WEB_RE = re.compile(r"(?i:https?://|file:)")
+LINK_RE = re.compile(r"\[\d+\]")
+FORMULA_RE = re.compile(r"<f\b([^>]*?)(?:/>|>([^<]*)</f>)")
+VALUE_RE = re.compile(r"<v>([^<]*)</v>|<v\s*/>")
+ATTR_T_RE = re.compile(r"\s+t=\"(\w+)\"")
+UNNUMBERED_RE = re.compile(r"<(?:row|c)(?=[\s>/])(?![^>]*\sr=)")
 SHEET_DATA_RE = re.compile(r"<sheetData\b[^>]*?(?:/>|>(.*?)</sheetData>)", re.DOTALL)
 ROW_RE = re.compile(r"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.DOTALL)
 CELL_RE = re.compile(r"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
@@ -443,6 +450,87 @@ class _Styles:
 
 # --- worksheets -------------------------------------------------------------------------------------
 
+MINIMAL_STYLES = (f'{XML_HEAD}<styleSheet xmlns="{MAIN_NS}"><fonts count="1"><font><sz val="11"/><name val="Calibri"/>'
+                  '</font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill '
+                  'patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/><top/><bottom/>'
+                  '<diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" '
+                  'borderId="0"/></cellStyleXfs><cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" '
+                  'xfId="0"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
+                  '</cellStyles></styleSheet>')
+
+
+def _drop_outside_formulas(text: str) -> str:
+    """Formulas reaching the web or the file system replaced by their cached values, as the openpyxl path does.
+
+    A formula holding `https://` or `file:` (HYPERLINK, WEBSERVICE) keeps
+    its last value: a text result becomes an inline string. A formula
+    pointing at another workbook (`[1]Sheet!A1`), or one shared with other
+    cells, is left to the openpyxl path (`Unsupported`).
+    """
+    m = SHEET_DATA_RE.search(text)
+    inner = m.group(1) or ""
+
+    def cell(c: re.Match) -> str:
+        body = c.group(2)
+        f = FORMULA_RE.search(body) if body else None
+        if f is None or not WEB_RE.search(f.group(2) or ""):
+            return c.group(0)
+        if LINK_RE.search(f.group(2)):
+            raise Unsupported("a formula pointing at another workbook")
+        if re.search(r"\bt=\"shared\"", f.group(1)):
+            raise Unsupported("a shared formula reaching the web")
+        attrs = c.group(1)
+        kind = ATTR_T_RE.search(attrs)
+        value = VALUE_RE.search(body)
+        if kind and kind.group(1) == "str":
+            attrs = ATTR_T_RE.sub("", attrs)
+            if value is not None and value.group(1):
+                return f'<c{attrs} t="inlineStr"><is><t xml:space="preserve">{value.group(1)}</t></is></c>'
+            return f"<c{attrs}/>"
+        rest = body[:f.start()] + body[f.end():]
+        return f"<c{attrs}>{rest}</c>" if rest else f"<c{attrs}/>"
+
+    inner = CELL_RE.sub(cell, inner)
+    return text[:m.start(1)] + inner + text[m.end(1):] if m.group(1) is not None else text
+
+
+def _with_references(text: str) -> str:
+    """Every row and cell given its `r` reference (a row without one follows the previous row, a cell the previous cell)."""
+    m = SHEET_DATA_RE.search(text)
+    if m is None or m.group(1) is None:
+        return text
+    inner = m.group(1)
+    out: list[str] = []
+    pos = row = 0
+    for rm in ROW_RE.finditer(inner):
+        attrs = rm.group(1)
+        r = ATTR_R_RE.search(attrs)
+        if r is not None and not r.group(1):
+            row = int(r.group(2))
+        else:
+            row += 1
+            attrs = f' r="{row}"' + attrs
+        body = rm.group(2)
+        if body is None:
+            new = f"<row{attrs}/>"
+        else:
+            cells: list[str] = []
+            cpos = col = 0
+            for cm in CELL_RE.finditer(body):
+                ref = ATTR_R_RE.search(cm.group(1))
+                if ref is not None and ref.group(1):
+                    col = col_index(ref.group(1))
+                    cells.append(body[cpos:cm.end()])
+                else:
+                    col += 1
+                    cells.append(body[cpos:cm.start()] + f'<c r="{col_letters(col)}{row}"' + cm.group(0)[2:])
+                cpos = cm.end()
+            new = f"<row{attrs}>" + "".join(cells) + body[cpos:] + "</row>"
+        out.append(inner[pos:rm.start()] + new)
+        pos = rm.end()
+    out.append(inner[pos:])
+    return text[:m.start(1)] + "".join(out) + text[m.end(1):]
+
 def _cell_xml(row: int, col: int, value: object, style: int | None) -> str:
     ref = f"{col_letters(col)}{row}"
     s = f' s="{style}"' if style is not None else ""
@@ -641,16 +729,29 @@ def _comments_xml(notes: dict[str, Note], author: str) -> str:
             f"<commentList>{items}</commentList></comments>")
 
 
-def _vml_xml(notes: dict[str, Note], block: int) -> str:
-    """The legacy VML shapes Excel needs to show the comments (one idmap block per 1024 shapes)."""
-    blocks = max(1, math.ceil((len(notes) + 1) / 1024))
-    data = ",".join(str(block + i) for i in range(blocks))
+SHAPETYPE_202 = ('<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
+                 '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>')
+VML_NAMESPACES = ('xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+                  'xmlns:x="urn:schemas-microsoft-com:office:excel"')
+IDMAP_RE = re.compile(r"<\w+:idmap\b[^>]*?\bdata=\"([^\"]*)\"")
+SHAPE_ID_RE = re.compile(r"\bid=\"_x0000_s(\d+)\"")
+NOTE_PLACE_RE = re.compile(r"<\w+:ClientData\b[^>]*ObjectType=\"Note\"[^>]*>(?:(?!</\w+:ClientData>).)*?"
+                           r"<\w+:Row>(\d+)</\w+:Row>(?:(?!</\w+:ClientData>).)*?<\w+:Column>(\d+)</\w+:Column>",
+                           re.DOTALL)
+VML_ROOT_RE = re.compile(r"<xml\b[^>]*>")
+VML_PREFIXES = (("v", "urn:schemas-microsoft-com:vml"), ("o", "urn:schemas-microsoft-com:office:office"),
+                ("x", "urn:schemas-microsoft-com:office:excel"))
+SHAPES_PER_BLOCK = 1024
+
+
+def _vml_shapes(notes: dict[str, Note], ids: list[int], z_from: int = 1) -> str:
+    """One hidden comment box per note (the legacy VML shapes Excel needs to show the comments)."""
     shapes = []
-    for n, (ref, note) in enumerate(sorted(notes.items(), key=lambda kv: split_ref(kv[0])), 1):
+    for n, (shape_id, (ref, note)) in enumerate(zip(ids, sorted(notes.items(), key=lambda kv: split_ref(kv[0])))):
         row, col = split_ref(ref)
         shapes.append(
-            f'<v:shape id="_x0000_s{block * 1024 + n}" type="#_x0000_t202" style="position:absolute;'
-            f"margin-left:59.25pt;margin-top:1.5pt;width:{note.width}px;height:{note.height}px;z-index:{n};"
+            f'<v:shape id="_x0000_s{shape_id}" type="#_x0000_t202" style="position:absolute;'
+            f"margin-left:59.25pt;margin-top:1.5pt;width:{note.width}px;height:{note.height}px;z-index:{z_from + n};"
             f'visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto"><v:fill color2="#ffffe1"/>'
             f'<v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/>'
             f'<v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox>'
@@ -658,12 +759,132 @@ def _vml_xml(notes: dict[str, Note], block: int) -> str:
             f"<x:Anchor>{col}, 15, {max(row - 2, 0)}, 10, {col + 4}, 15, {row + 6}, 4</x:Anchor>"
             f"<x:AutoFill>False</x:AutoFill><x:Row>{row - 1}</x:Row><x:Column>{col - 1}</x:Column>"
             f"</x:ClientData></v:shape>")
-    return ('<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
-            'xmlns:x="urn:schemas-microsoft-com:office:excel">'
-            f'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="{data}"/></o:shapelayout>'
-            '<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
-            '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
-            + "".join(shapes) + "</xml>")
+    return "".join(shapes)
+
+
+def _vml_xml(notes: dict[str, Note], blocks: list[int]) -> str:
+    """A new VML drawing for a sheet's comment boxes; its shapes are numbered within `blocks`."""
+    ids = [blocks[i // SHAPES_PER_BLOCK] * SHAPES_PER_BLOCK + i % SHAPES_PER_BLOCK + 1 for i in range(len(notes))]
+    return (f'<xml {VML_NAMESPACES}><o:shapelayout v:ext="edit"><o:idmap v:ext="edit" '
+            f'data="{",".join(map(str, blocks))}"/></o:shapelayout>{SHAPETYPE_202}{_vml_shapes(notes, ids)}</xml>')
+
+
+def _blocks_needed(count: int) -> int:
+    return max(1, math.ceil((count + 1) / SHAPES_PER_BLOCK))
+
+
+class _ShapeBlocks:
+    """The VML shape-id blocks (`o:idmap`) of every drawing of the workbook, so that new ones never clash."""
+
+    def __init__(self, pkg: "_Package"):
+        self.used: set[int] = set()
+        for m in pkg.members:
+            if m.name.lower().endswith(".vml"):
+                for data in IDMAP_RE.findall(_vml_text(pkg, m.name)):
+                    self.used.update(int(b) for b in re.findall(r"\d+", data))
+
+    def take(self, count: int) -> list[int]:
+        out, n = [], 1
+        while len(out) < count:
+            if n not in self.used:
+                out.append(n)
+                self.used.add(n)
+            n += 1
+        return out
+
+
+def _vml_text(pkg: "_Package", name: str) -> str:
+    try:
+        return pkg.text(name)
+    except UnicodeDecodeError:
+        raise Unsupported(f"{name} is not UTF-8") from None
+
+
+def _add_vml_shapes(vml: str, notes: dict[str, Note], blocks: _ShapeBlocks) -> str:
+    """An existing VML drawing (form buttons, comment boxes) with comment boxes for `notes` added.
+
+    Notes on cells that already have a comment box keep it. New shapes get
+    ids after the drawing's highest, within its idmap blocks, extended by
+    fresh blocks when they run out.
+    """
+    boxed = {(int(r) + 1, int(c) + 1) for r, c in NOTE_PLACE_RE.findall(vml)}
+    notes = {ref: note for ref, note in notes.items() if split_ref(ref) not in boxed}
+    if not notes:
+        return vml
+    idmap = IDMAP_RE.search(vml)
+    if idmap is None or "</xml>" not in vml:
+        raise Unsupported("a VML drawing without an idmap")
+    own = [int(b) for b in re.findall(r"\d+", idmap.group(1))]
+    next_id = max([int(i) for i in SHAPE_ID_RE.findall(vml)] + [min(own, default=0) * SHAPES_PER_BLOCK])
+    ids = []
+    for _ in notes:
+        next_id += 1
+        if next_id // SHAPES_PER_BLOCK not in own:
+            block = blocks.take(1)[0]
+            own.append(block)
+            next_id = block * SHAPES_PER_BLOCK + 1
+        ids.append(next_id)
+    vml = vml[:idmap.start(1)] + ",".join(map(str, own)) + vml[idmap.end(1):]
+    root = VML_ROOT_RE.search(vml)
+    if root is None:
+        raise Unsupported("a VML drawing without its xml root")
+    declare = ""
+    for prefix, uri in VML_PREFIXES:  # our shapes are written with v:, o: and x: (openpyxl writes ns0: ...)
+        if f'xmlns:{prefix}="{uri}"' not in root.group(0):
+            if f"xmlns:{prefix}=" in root.group(0):
+                raise Unsupported(f"a VML drawing binding {prefix}: otherwise")
+            declare += f' xmlns:{prefix}="{uri}"'
+    vml = vml[:root.end() - 1] + declare + vml[root.end() - 1:]
+    head = "" if 'id="_x0000_t202"' in vml else SHAPETYPE_202
+    z = len(re.findall(r"<v:shape\b", vml)) + 1
+    at = vml.rindex("</xml>")
+    return vml[:at] + head + _vml_shapes(notes, ids, z) + vml[at:]
+
+
+# --- comments already on a sheet----------------------------------------------------------------
+
+COMMENT_RE = re.compile(r"<(?:\w+:)?comment\b[^>]*?\bref=\"([A-Z]+[0-9]+)\"[^>]*>(.*?)</(?:\w+:)?comment>", re.DOTALL)
+
+
+def _merge_comments(xml: str, notes: dict[str, Note], author: str) -> tuple[str, dict[str, Note]]:
+    """An existing comments part with the notes added: appended to a cell's comment, or new comments.
+
+    Returns the part and the notes that got a new comment (they need a box in
+    the VML drawing). The provider's text comes first, then ours, as the
+    openpyxl path writes it.
+    """
+    if re.search(r"<\w+:comments\b", xml) or "</commentList>" not in xml or "</authors>" not in xml:
+        raise Unsupported("a comments part of unusual form")
+    authors = re.findall(r"<author>(.*?)</author>", re.search(r"<authors>(.*?)</authors>", xml, re.DOTALL).group(1),
+                         re.DOTALL)
+    mine = _text(author)
+    if mine not in authors:
+        xml = xml.replace("</authors>", f"<author>{mine}</author></authors>", 1)
+        authors.append(mine)
+    author_id = authors.index(mine)
+    existing = {m.group(1): m for m in COMMENT_RE.finditer(xml)}
+    fresh: dict[str, Note] = {}
+    edits: list[tuple[int, int, str]] = []
+    for ref, note in notes.items():
+        found = existing.get(ref)
+        if found is None:
+            fresh[ref] = note
+            continue
+        body = found.group(2)
+        end = body.rfind("</text>")
+        if end < 0:
+            raise Unsupported("a comment without text")
+        tail = re.search(r"<(?:rPh|phoneticPr)\b", body[:end])
+        at = tail.start() if tail else end
+        run = f'<r><t xml:space="preserve">\n\n{_text(note.text)}</t></r>'
+        start = found.start(2) + at
+        edits.append((start, start, run))
+    for start, end, new in sorted(edits, reverse=True):
+        xml = xml[:start] + new + xml[end:]
+    items = "".join(f'<comment ref="{ref}" authorId="{author_id}"><text><t xml:space="preserve">{_text(n.text)}</t>'
+                    f"</text></comment>" for ref, n in sorted(fresh.items(), key=lambda kv: split_ref(kv[0])))
+    at = xml.rindex("</commentList>")
+    return xml[:at] + items + xml[at:], fresh
 
 
 # --- the review sheet ------------------------------------------------------------------------------
@@ -784,23 +1005,30 @@ def patch(source: Path, out: Path, plan: Plan, when: dt.datetime) -> None:
         raise Unsupported(f"a sheet is already named {plan.review_name}")
     styles_part = next((_resolve(workbook, r["Target"]) for r in _relationships(pkg, workbook)
                         if r.get("Type") == REL_NS + "/styles"), None)
-    if styles_part is None:
-        raise Unsupported("no styles part")
+    if styles_part is None:  # a workbook without a stylesheet: give it the plainest one
+        styles_part = pkg.free_name("xl/styles{}.xml")
+        pkg.put(styles_part, MINIMAL_STYLES)
+        _add_relationship(pkg, workbook, REL_NS + "/styles", _relative(workbook, styles_part))
+        _add_content_type(pkg, f'<Override PartName="/{styles_part}" ContentType="{CT_STYLES}"/>', f"/{styles_part}\"")
     styles = _Styles(pkg, styles_part)
 
-    vml_block = 1 + sum(1 for m in pkg.members if m.name.endswith(".vml"))
+    blocks = _ShapeBlocks(pkg)
     for name, part in sheets:
         if not part:
             continue
-        text = pkg.text(part)
+        text = original = pkg.text(part)
         if EXTERNAL_FORMULA_RE.search(text):
-            raise Unsupported("a formula reaching outside the workbook")
+            text = _drop_outside_formulas(text)
+        if UNNUMBERED_RE.search(text):
+            text = _with_references(text)
         notes = plan.marks.get(name, {})
         new_cells, widths = _added_cells(text, plan, name)
         cut = text.find("<sheetData")  # tabSelected lives in sheetViews, before the cells
         views = text if cut < 0 else text[:cut]
         selected = TAB_SELECTED_RE.search(views) is not None
         if not notes and not new_cells and not selected:
+            if text != original:
+                pkg.put(part, text)
             continue
         if selected:
             text = TAB_SELECTED_RE.sub("", views) + text[len(views):]
@@ -815,19 +1043,7 @@ def patch(source: Path, out: Path, plan: Plan, when: dt.datetime) -> None:
             edits.setdefault(row, {})[col] = (
                 lambda old, r=row, c=col, v=value, s=style: _cell_xml(r, c, v, styles.named_style(s)))
             max_row, max_col = max(max_row, row), max(max_col, col)
-        rid = None
-        if notes:
-            if any(r.get("Type") in (RT_COMMENTS, RT_VML) for r in _relationships(pkg, part)):
-                raise Unsupported(f"sheet {name} already has comments or a legacy drawing")
-            comments = pkg.free_name("xl/comments{}.xml")
-            vml = pkg.free_name("xl/drawings/vmlDrawing{}.vml")
-            pkg.put(comments, _comments_xml(notes, plan.author))
-            pkg.put(vml, _vml_xml(notes, vml_block))
-            vml_block += max(1, math.ceil((len(notes) + 1) / 1024))
-            _add_relationship(pkg, part, RT_COMMENTS, _relative(part, comments))
-            rid = _add_relationship(pkg, part, RT_VML, _relative(part, vml))
-            _add_content_type(pkg, f'<Override PartName="/{comments}" ContentType="{CT_COMMENTS}"/>', f"/{comments}\"")
-            _add_content_type(pkg, f'<Default Extension="vml" ContentType="{CT_VML}"/>', 'Extension="vml"')
+        rid = _add_comments(pkg, part, text, notes, plan.author, blocks) if notes else None
         pkg.put(part, _patch_sheet(text, edits, rid, widths, (max_row, max_col)))
 
     review = pkg.free_name("xl/worksheets/sheet{}.xml")
@@ -843,6 +1059,49 @@ def patch(source: Path, out: Path, plan: Plan, when: dt.datetime) -> None:
     if pkg.has("docProps/core.xml"):
         pkg.put("docProps/core.xml", _core_xml(plan.author, when))
     pkg.save(out, when)
+
+
+LEGACY_DRAWING_RE = re.compile(r"<(?:\w+:)?legacyDrawing\b[^>]*?\b\w+:id=\"([^\"]+)\"")  # not legacyDrawingHF
+
+
+def _add_comments(pkg: _Package, part: str, sheet: str, notes: dict[str, Note], author: str,
+                  blocks: _ShapeBlocks) -> str | None:
+    """The notes of one sheet into its comments part and VML drawing, new or existing.
+
+    A sheet that already has comments gets ours added to its comments part
+    (appended to a cell's own comment); a sheet that already has a legacy
+    drawing (comment boxes, form buttons) gets our boxes added to that
+    drawing, as a sheet has only one. Returns the relationship id of a new
+    VML drawing for `_patch_sheet` to reference, or None when the sheet's
+    own drawing took the boxes.
+    """
+    rels = _relationships(pkg, part)
+    by_id = {r.get("Id"): r for r in rels}
+    known = next((r for r in rels if r.get("Type") == RT_COMMENTS), None)
+    boxes = notes
+    if known is not None:
+        comments = _resolve(part, known["Target"])
+        merged, boxes = _merge_comments(pkg.text(comments), notes, author)
+        pkg.put(comments, merged)
+    else:
+        comments = pkg.free_name("xl/comments{}.xml")
+        pkg.put(comments, _comments_xml(notes, author))
+        _add_relationship(pkg, part, RT_COMMENTS, _relative(part, comments))
+        _add_content_type(pkg, f'<Override PartName="/{comments}" ContentType="{CT_COMMENTS}"/>', f"/{comments}\"")
+    legacy = LEGACY_DRAWING_RE.search(sheet, SHEET_DATA_RE.search(sheet).end())
+    if legacy is not None:
+        rel = by_id.get(legacy.group(1))
+        if rel is None or rel.get("Type") != RT_VML or rel.get("TargetMode") == "External":
+            raise Unsupported("a legacy drawing that is not a VML part of the package")
+        vml = _resolve(part, rel["Target"])
+        pkg.put(vml, _add_vml_shapes(_vml_text(pkg, vml), boxes, blocks))
+        return None
+    if known is not None:  # comments without boxes: give the provider's their boxes too
+        boxes = {ref: notes.get(ref) or Note("", "", 144, 80) for ref, _ in COMMENT_RE.findall(merged)}
+    vml = pkg.free_name("xl/drawings/vmlDrawing{}.vml")
+    pkg.put(vml, _vml_xml(boxes, blocks.take(_blocks_needed(len(boxes)))))
+    _add_content_type(pkg, f'<Default Extension="vml" ContentType="{CT_VML}"/>', 'Extension="vml"')
+    return _add_relationship(pkg, part, RT_VML, _relative(part, vml))
 
 
 def _first_sheet(text: str, name: str, rid: str) -> str:
