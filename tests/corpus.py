@@ -21,6 +21,8 @@ xlsxwriter, LibreOffice or by editing the XML:
     picture in sheet     a picture anchored on Lasku (a DrawingML drawing and its media)
     web formula text     a formula whose text merely holds https://, with its cached value
     renamed workbook     the workbook part at xl/main.xml, found only through _rels/.rels
+    rows without r       Asiakkaat's rows and cells without their r references (allowed, rarely written)
+    no stylesheet        no xl/styles.xml at all (allowed; some generators write none)
     libreoffice          the invoice as LibreOffice Calc saves it (only where soffice is installed)
 
 `build(folder, ctl)` writes them all into `folder`, one provider each
@@ -61,10 +63,13 @@ def png() -> bytes:
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
-def invoice(ctl: Control, k: int, path: Path, engine: str = "openpyxl", extra: dict | None = None) -> Path:
+def invoice(ctl: Control, k: int, path: Path, engine: str = "openpyxl", extra: dict | None = None,
+            text_date: bool = False) -> Path:
     """Provider k's invoice with R208 and R210 on Asiakkaat (3 days claimed, 2 marked, fee 100.00)."""
     header, clients, attendance = ctl.invoice(k, f"K-{k}")
     clients[0]["days_claimed"] = 3
+    if text_date:
+        header["invoice_date"] = header["invoice_date"].strftime("%-d.%-m.%Y")
     for key, value in (extra or {}).items():
         clients[1][key] = value
     return wb.write_invoice(path, header, clients, attendance, engine=engine)
@@ -293,6 +298,26 @@ def renamed_workbook(ctl, k, path):
     })
 
 
+def rows_without_r(ctl, k, path):
+    invoice(ctl, k, path)
+
+    def change(xml: str) -> str:
+        start, end = xml.index("<sheetData>"), xml.index("</sheetData>")
+        return xml[:start] + re.sub(r' r="[A-Z]*[0-9]+"', "", xml[start:end]) + xml[end:]
+    return edit(path, {ASIAKKAAT: change})
+
+
+def no_stylesheet(ctl, k, path):
+    invoice(ctl, k, path, text_date=True)
+    unstyled = lambda xml: re.sub(r' s="[0-9]+"', "", xml)  # noqa: E731
+    return edit(path, {
+        "xl/styles.xml": None,
+        "xl/_rels/workbook.xml.rels": lambda x: re.sub(r"<Relationship [^>]*styles[^>]*/>", "", x),
+        "[Content_Types].xml": lambda x: re.sub(r"<Override [^>]*styles\.xml[^>]*/>", "", x),
+        "xl/worksheets/sheet1.xml": unstyled, ASIAKKAAT: unstyled, LASNAOLO: unstyled,
+    })
+
+
 def libreoffice(ctl, k, path):
     invoice(ctl, k, path)
     out = path.parent / ".lo"
@@ -320,6 +345,8 @@ KINDS = {
     "picture in sheet": picture_in_sheet,
     "web formula text": web_formula_text,
     "renamed workbook": renamed_workbook,
+    "rows without r": rows_without_r,
+    "no stylesheet": no_stylesheet,
     "libreoffice": libreoffice,
 }
 

@@ -54,6 +54,25 @@ def test_each_shape_reads_as_the_plain_invoice(tmp_path, kind):
     assert _essence(inv) == _essence(_read(plain))
 
 
+@pytest.mark.parametrize("kind", [k for k in corpus.KINDS if k != "libreoffice"])
+def test_each_shape_is_patched_part_by_part(tmp_path, kind):
+    """No shape of the corpus needs the openpyxl fallback, which loses pictures, drawings and buttons."""
+    import datetime as dt
+
+    from reconcile.write.xlsxpatch import Columns, Note, Plan, patch
+
+    ctl = Control(tmp_path / "inbox", providers=2)
+    shaped = corpus.KINDS[kind](ctl, 1, tmp_path / "shaped.xlsx")
+    plan = Plan(review_name="Tarkastus", review_cells={(1, 1): ("Tarkastus", "bold")})
+    plan.marks = {"Asiakkaat": {"D2": Note("FFEB9C", "R208", 200, 100), "A1": Note("BDD7EE", "R219", 200, 100)}}
+    plan.columns = Columns("Asiakkaat", 1, [("Hyväksytty €", "bold")], {2: [(113.6, "euro")], 3: [(150, "euro")]}, [14])
+    patch(shaped, tmp_path / "copy.xlsx", plan, dt.datetime(2026, 11, 1))  # raises Unsupported when it cannot
+    assert package_problems(tmp_path / "copy.xlsx") == []
+    ws = openpyxl.load_workbook(tmp_path / "copy.xlsx")["Asiakkaat"]
+    assert ws["D2"].comment.text.endswith("R208") and ws["A1"].comment.text.endswith("R219")
+    assert [c.value for c in ws[1] if c.value is not None][-1] == "Hyväksytty €"
+
+
 def test_a_workbook_neither_reader_can_read_is_f001_in_plain_words(tmp_path):
     from reconcile.text import messages
 

@@ -1006,7 +1006,7 @@ def patch(source: Path, out: Path, plan: Plan, when: dt.datetime) -> None:
     styles_part = next((_resolve(workbook, r["Target"]) for r in _relationships(pkg, workbook)
                         if r.get("Type") == REL_NS + "/styles"), None)
     if styles_part is None:  # a workbook without a stylesheet: give it the plainest one
-        styles_part = pkg.free_name("xl/styles{}.xml")
+        styles_part = "xl/styles.xml" if not pkg.has("xl/styles.xml") else pkg.free_name("xl/styles{}.xml")
         pkg.put(styles_part, MINIMAL_STYLES)
         _add_relationship(pkg, workbook, REL_NS + "/styles", _relative(workbook, styles_part))
         _add_content_type(pkg, f'<Override PartName="/{styles_part}" ContentType="{CT_STYLES}"/>', f"/{styles_part}\"")
