@@ -212,7 +212,11 @@ def threaded_comments(ctl, k, path):
 
 
 def header_picture(ctl, k, path):
-    invoice(ctl, k, path)
+    return add_header_picture(invoice(ctl, k, path))
+
+
+def add_header_picture(path: Path) -> Path:
+    """A logo in the page header of Asiakkaat (VML for headers and footers, and its picture)."""
     vml = (f'<xml {VML_NS}><o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="1"/></o:shapelayout>'
            '<v:shapetype id="_x0000_t75" coordsize="21600,21600" o:spt="75" o:preferrelative="t" '
            'path="m@4@5l@4@11@9@11@9@5xe" filled="f" stroked="f"><v:stroke joinstyle="miter"/></v:shapetype>'
@@ -236,7 +240,11 @@ def header_picture(ctl, k, path):
 
 
 def form_button(ctl, k, path):
-    invoice(ctl, k, path)
+    return add_form_button(invoice(ctl, k, path))
+
+
+def add_form_button(path: Path) -> Path:
+    """A form button on Asiakkaat (a legacy VML drawing; the sheet must have none yet)."""
     vml = (f'<xml {VML_NS}><o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="1"/></o:shapelayout>'
            '<v:shapetype id="_x0000_t201" coordsize="21600,21600" o:spt="201" path="m,l,21600r21600,l21600,xe">'
            '<v:stroke joinstyle="miter"/><v:path shadowok="f" o:extrusionok="f" strokeok="f" fillok="f" '

@@ -10,6 +10,7 @@ openpyxl and in LibreOffice, and have its added columns where a person
 counting the columns by hand expects them.
 """
 
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -187,3 +188,21 @@ def test_the_fallback_keeps_every_number_exactly(tmp_path):
         assert re.search(rf'<c r="{ref}"[^>]*><v>{re.escape(text)}</v>', stored), ref
     ws = openpyxl.load_workbook(tmp_path / "slow.xlsx")["Asiakkaat"]
     assert [ws[ref].value for ref in typed] == list(typed.values())
+
+
+def test_when_the_fallback_is_needed_the_review_sheet_says_what_was_not_kept(tmp_path):
+    import corpus
+
+    source, result, batch = _invoice(tmp_path, "openpyxl")
+    corpus.add_form_button(corpus.add_header_picture(source))
+    linked = hostile._external_link(tmp_path, source)  # a link to another workbook: only the fallback removes it
+    result.invoice.submission = dataclasses.replace(result.invoice.submission, path=linked)
+    with pytest.raises(xlsxpatch.Unsupported):
+        xlsxpatch.patch(linked, tmp_path / "probe.xlsx", annotate.build_plan(result, batch), WHEN)
+    out = annotate.write_annotated(result, batch, tmp_path / "out" / "annotated.xlsx")
+    assert out.name == "annotated.xlsx" and package_problems(out) == []
+    review = openpyxl.load_workbook(out)["Tarkastus"]
+    lines = [row[0] for row in review.iter_rows(values_only=True) if row[0]]
+    assert lines[-1] == ("Tähän kopioon ei voitu säilyttää kaikkea työkirjanne sisältöä: kuvat, ylä- ja "
+                         "alatunnisteiden kuvat, lomakeohjaimet (painikkeet). Alkuperäinen työkirjanne on ennallaan.")
+    assert review[f"A{review.max_row}"].font.b

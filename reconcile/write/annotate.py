@@ -37,8 +37,8 @@ from reconcile.text import messages
 from reconcile.findings import Finding
 from reconcile.model import ITEMS, BatchResult, InvoiceResult
 from reconcile.write.xlsxpatch import Columns, Note, Plan, Unsupported, first_free_column, patch, split_ref
-from reconcile.write.xlsxutil import (EURO_FORMAT, FILLS, STRENGTH, batch_time, normalise_zip, package_problems,
-                                      put_text)
+from reconcile.write.xlsxutil import (EURO_FORMAT, FILLS, STRENGTH, batch_time, content_kinds, normalise_zip,
+                                      package_problems, put_text)
 
 if TYPE_CHECKING:  # openpyxl is imported only when a workbook takes the fallback path
     import openpyxl
@@ -46,6 +46,8 @@ if TYPE_CHECKING:  # openpyxl is imported only when a workbook takes the fallbac
 
 EXTERNAL_RE = re.compile(r"\[\d+\]|https?://|file:", re.IGNORECASE)
 AUTHOR = "reconcile"
+LOST_ORDER = ("pictures", "charts", "drawings", "header_pictures", "form_controls", "threaded_comments", "pivot_tables",
+              "slicers", "other")
 
 
 # The annotation's own sentences, by language (the findings' texts are in `text.rules`).
@@ -67,6 +69,23 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "No marked copy (annotated.xlsx) could be made of your workbook {source_file}: {reason} "
               "The checking of the invoice is not affected: every finding, with its cell, is in anomalies.xlsx.",
     },
+    "lost": {"fi": "Tähän kopioon ei voitu säilyttää kaikkea työkirjanne sisältöä: {what}. Alkuperäinen työkirjanne "
+                   "on ennallaan.",
+             "sv": "I den här kopian kunde inte allt innehåll i er arbetsbok bevaras: {what}. Er ursprungliga "
+                   "arbetsbok är oförändrad.",
+             "en": "Not everything in your workbook could be kept in this copy: {what}. Your original workbook is "
+                   "unchanged."},
+    "lost_pictures": {"fi": "kuvat", "sv": "bilder", "en": "pictures"},
+    "lost_charts": {"fi": "kaaviot", "sv": "diagram", "en": "charts"},
+    "lost_drawings": {"fi": "piirrokset ja muodot", "sv": "teckningar och former", "en": "drawings and shapes"},
+    "lost_header_pictures": {"fi": "ylä- ja alatunnisteiden kuvat", "sv": "bilder i sidhuvud och sidfot",
+                             "en": "header and footer pictures"},
+    "lost_form_controls": {"fi": "lomakeohjaimet (painikkeet)", "sv": "formulärkontroller (knappar)",
+                           "en": "form controls (buttons)"},
+    "lost_threaded_comments": {"fi": "ketjutetut kommentit", "sv": "trådade kommentarer", "en": "threaded comments"},
+    "lost_pivot_tables": {"fi": "pivot-taulukot", "sv": "pivottabeller", "en": "pivot tables"},
+    "lost_slicers": {"fi": "osittajat", "sv": "utsnitt", "en": "slicers"},
+    "lost_other": {"fi": "muita osia", "sv": "andra delar", "en": "other parts"},
     "note_invalid": {"fi": "kopio ei olisi ollut kelvollinen Excel-työkirja.",
                      "sv": "kopian skulle inte ha varit en giltig Excel-arbetsbok.",
                      "en": "the copy would not have been a valid Excel workbook."},
@@ -103,7 +122,7 @@ def comment_size(text: str) -> tuple[int, int]:
 def build_plan(result: InvoiceResult, batch: BatchResult) -> Plan:
     """What annotating this invoice's workbook changes: marks, added columns, the review sheet."""
     lang = result.lang
-    plan = Plan(review_name=messages.label("review", lang), author=AUTHOR)
+    plan = Plan(review_name=messages.label("review", lang), author=AUTHOR, lang=lang)
     by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for f in result.findings:
         sheet, cell = f.location.sheet, f.location.cell
@@ -305,7 +324,19 @@ def write_with_openpyxl(source: Path, plan: Plan, out: Path, when: dt.datetime) 
     wb.properties.created = when
     with _exact_numbers():
         wb.save(out)
+        lost = _lost(source, out)
+        if lost:  # say so on the review sheet, in the provider's language
+            what = ", ".join(say(f"lost_{kind}", plan.lang) for kind in lost)
+            row = plan.review_note(say("lost", plan.lang).format(what=what))
+            _put(wb[plan.review_name].cell(row, 1), plan.review_cells[(row, 1)][0], "bold")
+            wb.save(out)
     normalise_zip(out, when)
+
+
+def _lost(source: Path, copy: Path) -> list[str]:
+    """The kinds of content (pictures, charts, buttons, ...) the source holds more of than its copy."""
+    before, after = content_kinds(source), content_kinds(copy)
+    return [kind for kind in LOST_ORDER if before.get(kind, 0) > after.get(kind, 0)]
 
 
 class InvalidCopy(Exception):

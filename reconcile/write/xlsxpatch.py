@@ -133,6 +133,7 @@ class Plan:
     review_cells: dict[tuple[int, int], Value] = field(default_factory=dict)  # (row, col) -> value
     review_widths: dict[int, float] = field(default_factory=dict)
     author: str = "reconcile"
+    lang: str = "fi"
 
     def review_note(self, text: str) -> int:
         """A line of text below what the review sheet holds (after one blank row); returns its row."""

@@ -231,3 +231,39 @@ def _column(letters: bytes) -> int:
     for ch in letters:
         n = n * 26 + ch - 64
     return n
+
+
+# What a workbook holds beyond cells, by kind, to name what a copy lost (`content_kinds`).
+_KIND_OF_TYPE = (("image/", "pictures"), ("drawingml.chart+xml", "charts"), ("drawing+xml", "drawings"),
+                 ("threadedcomments+xml", "threaded_comments"), ("controlproperties+xml", "form_controls"),
+                 ("pivotTable+xml", "pivot_tables"), ("slicer+xml", "slicers"), ("timeline+xml", "slicers"),
+                 ("customXml", "other"), ("ms-office.activeX", "form_controls"), ("oleObject", "other"),
+                 ("ms-excel.person+xml", "threaded_comments"))
+_CONTROL_RE = re.compile(rb"ObjectType=\"(?!Note\")")
+_HF_RE = re.compile(rb"<(?:\w+:)?legacyDrawingHF\b")
+
+
+def content_kinds(path: Path) -> dict[str, int]:
+    """How many parts of each kind beyond cells a workbook holds: pictures, charts, drawings, header and
+    footer pictures, form controls, threaded comments, pivot tables, slicers, other."""
+    from defusedxml import ElementTree as SafeET
+
+    counts: dict[str, int] = {}
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        types = SafeET.fromstring(archive.read("[Content_Types].xml"), forbid_dtd=True)
+        defaults = {el.get("Extension", "").casefold(): el.get("ContentType", "") for el in types
+                    if el.tag == _CT_NS + "Default"}
+        overrides = {el.get("PartName", "").lstrip("/").casefold(): el.get("ContentType", "") for el in types
+                     if el.tag == _CT_NS + "Override"}
+        for name in names:
+            kind = overrides.get(name.casefold()) or defaults.get(name.rpartition(".")[2].casefold(), "")
+            label = next((label for key, label in _KIND_OF_TYPE if key in kind), None)
+            if name.lower().endswith(".vml"):
+                data = archive.read(name)
+                label = "form_controls" if _CONTROL_RE.search(data) else None
+            elif kind.endswith("worksheet+xml") and _HF_RE.search(archive.read(name)):
+                label = "header_pictures"
+            if label:
+                counts[label] = counts.get(label, 0) + 1
+    return counts
