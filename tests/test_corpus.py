@@ -188,3 +188,23 @@ def test_libreoffice_opens_every_copy(run, tmp_path):
         copies.append(target)
     first = libreoffice_opens(tmp_path, copies)
     assert all(line.startswith("Y-tunnus,") for line in first.values()), first
+
+
+@pytest.mark.slow
+@pytest.mark.libreoffice
+def test_libreoffice_reads_our_comments_beside_the_providers(run, tmp_path):
+    import shutil
+
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    names = {"legacy comments.xlsx": "comments.xlsx", "form button.xlsx": "button.xlsx"}
+    for name, short in names.items():
+        (tmp_path / short).write_bytes(_copy(run, name).read_bytes())
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "xlsx",
+                    "--outdir", str(tmp_path / "saved"), *(str(tmp_path / s) for s in names.values())],
+                   check=True, timeout=300, capture_output=True)
+    comments = openpyxl.load_workbook(tmp_path / "saved" / "comments.xlsx")["Asiakkaat"]
+    assert comments["A1"].comment.text == "Päätösnumero kaupungin kirjeestä"
+    assert comments["D2"].comment.text.startswith("Yksi päivä puhelimitse\n\nR208 (virhe, korjataan)")
+    button = openpyxl.load_workbook(tmp_path / "saved" / "button.xlsx")["Asiakkaat"]
+    assert button["D2"].comment.text.startswith("R208") and button["F2"].comment.text.startswith("R210")
