@@ -5,19 +5,29 @@ changes is decided once, as an `xlsxpatch.Plan`:
 
 - every cell behind a finding gets a fill by the strongest effect on it
   (reject #FFC7CE, hold #F8CBAD, adjust #FFEB9C, warning #BDD7EE) and one
-  comment in the provider's language listing what is wrong and how to fix it;
-- `Asiakkaat` gains `Hyväksytty €` and `Tila` after its last column;
+  comment in the provider's language listing what is wrong and how to fix it
+  (after the provider's own comment on that cell, if any);
+- `Asiakkaat` gains `Hyväksytty €` and `Tila` after the last column holding
+  a header or value on the table's rows (a merely formatted cell, such as a
+  stray format at XFD1048576, does not count), never past XFD: when they do
+  not fit they go on the review sheet, under a line saying so;
 - a new first sheet `Tarkastus` sums claimed, approved, held and rejected by
   item, with the batch, the run id and the rules version.
 
 The plan is then written by `xlsxpatch.patch`, which copies the provider's
 zip and rewrites only the parts that change. When that module does not
 handle a workbook's structure (`xlsxpatch.Unsupported`: links to other
-workbooks, existing comments on a marked sheet, ...), the workbook is loaded
-in full with openpyxl instead (`keep_links=False`, so links never reach an
-output; a formula that points at another workbook or the web is replaced by
-its cached value), keeping formulas, formats and layout, and the same plan
-is applied to it.
+workbooks, strict OOXML, ...), the workbook is loaded in full with openpyxl
+instead (`keep_links=False`, so links never reach an output; a formula that
+points at another workbook or the web is replaced by its cached value),
+keeping formulas, formats and layout; numbers are written exactly (not to
+openpyxl's 16 digits), only the cells a sheet stores are visited, and the
+review sheet names what the copy lost (pictures, buttons, ...).
+
+Every copy must pass `xlsxutil.package_problems` before it is shipped. A
+copy that fails it, or any exception while annotating one invoice, leaves a
+plain note (`annotated.txt`) in the provider's language instead: one
+workbook never ends a batch, and its findings are in anomalies.xlsx anyway.
 """
 
 from __future__ import annotations

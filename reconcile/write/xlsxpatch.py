@@ -10,8 +10,15 @@ change. Only these parts are rewritten:
   new cells are inline strings or numbers, never formulas) and of sheets
   whose `tabSelected` must go;
 - `xl/styles.xml` (new fills, a bold font, new cellXfs entries);
-- new legacy comment parts per marked sheet: `xl/commentsN.xml`, a VML
-  drawing, the sheet's rels and a `legacyDrawing` element;
+- the comments of each marked sheet: added to its existing comments part
+  (appended to a cell's own comment) and to its legacy VML drawing (comment
+  boxes, form buttons; a sheet has one), or new parts `xl/commentsN.xml`, a
+  VML drawing, the sheet's rels and a `legacyDrawing` element; header and
+  footer pictures (`legacyDrawingHF`) are another drawing and stay as they are;
+- a sheet with a formula reaching the web or the file system (`https://`,
+  `file:`): the formula is dropped and its cached value kept, as the
+  openpyxl path does; rows and cells without their `r` reference get one;
+  a workbook without a stylesheet gets the plainest one;
 - a new first sheet (the review sheet): a worksheet part, `workbook.xml`
   (sheet list, defined names' `localSheetId`, active tab), its rels and
   `[Content_Types].xml`; `docProps/app.xml` loses its sheet title list
@@ -24,9 +31,9 @@ stay as they were. XML is only ever parsed with defusedxml (rels, content
 types, sheet list) or expat without DTDs. A workbook whose structure is not
 the plain one this module expects raises `Unsupported`, and the caller falls
 back to the openpyxl path for that workbook: strict OOXML, prefixed sheet
-XML, rows or cells without an `r` reference, a sheet that already carries
-comments or a legacy drawing, links to other workbooks, a formula reaching
-outside the workbook, or a sheet already named like the review sheet.
+XML, links to other workbooks (or a formula pointing at one), a shared
+formula reaching the web, a comments part or VML drawing of unusual form,
+or a sheet already named like the review sheet.
 """
 
 from __future__ import annotations
