@@ -206,3 +206,16 @@ def test_when_the_fallback_is_needed_the_review_sheet_says_what_was_not_kept(tmp
     assert lines[-1] == ("Tähän kopioon ei voitu säilyttää kaikkea työkirjanne sisältöä: kuvat, ylä- ja "
                          "alatunnisteiden kuvat, lomakeohjaimet (painikkeet). Alkuperäinen työkirjanne on ennallaan.")
     assert review[f"A{review.max_row}"].font.b
+
+
+def test_an_annotation_that_takes_too_long_becomes_a_note(tmp_path, monkeypatch):
+    import time
+
+    source, result, batch = _invoice(tmp_path, "openpyxl", lang="en")
+    monkeypatch.setattr(annotate, "ANNOTATE_SECONDS", 0.2)
+    monkeypatch.setattr(annotate, "patch", lambda *args: time.sleep(30))  # stands for a walk that never ends
+    out = annotate.write_annotated(result, batch, tmp_path / "out" / "annotated.xlsx")
+    assert sorted(p.name for p in out.parent.iterdir()) == ["annotated.txt"]
+    assert out.read_text(encoding="utf-8").startswith(
+        "No marked copy (annotated.xlsx) could be made of your workbook in.xlsx: the workbook's structure could not "
+        "be processed.")

@@ -349,6 +349,35 @@ def _lost(source: Path, copy: Path) -> list[str]:
     return [kind for kind in LOST_ORDER if before.get(kind, 0) > after.get(kind, 0)]
 
 
+ANNOTATE_SECONDS = 180.0  # one workbook's annotation may take this long (the slowest real one: a few seconds)
+
+
+class TookTooLong(Exception):
+    """Annotating one workbook took longer than `ANNOTATE_SECONDS`."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Raise `TookTooLong` inside the block after `seconds` (a SIGALRM timer; only in a main thread on POSIX)."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum, frame):
+        raise TookTooLong(f"more than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 class InvalidCopy(Exception):
     """The annotated copy would not be a valid workbook for Excel (`xlsxutil.package_problems`)."""
 
@@ -357,7 +386,7 @@ def write_annotated(result: InvoiceResult, batch: BatchResult, out: Path) -> Pat
     """The provider's workbook with fills, comments, added columns and the review sheet; or a note instead.
 
     Whatever goes wrong while annotating one invoice stays with it: an
-    exception, or a copy that fails the package check, leaves no
+    exception, more than `ANNOTATE_SECONDS`, or a copy that fails the package check, leaves no
     annotated.xlsx but a plain note (`annotated.txt`, `write_note`) in the
     provider's language; the invoice's findings are in its anomalies.xlsx
     all the same. Only a failing disk (an OSError with an errno) ends the
@@ -365,7 +394,8 @@ def write_annotated(result: InvoiceResult, batch: BatchResult, out: Path) -> Pat
     """
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
-        _annotate(result, batch, out)
+        with _time_limit(ANNOTATE_SECONDS):
+            _annotate(result, batch, out)
         return out
     except OSError as e:
         if e.errno is not None:
