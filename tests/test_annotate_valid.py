@@ -173,11 +173,14 @@ def test_a_copy_failing_the_check_becomes_a_note(tmp_path, monkeypatch):
 
 def test_the_fallback_keeps_every_number_exactly(tmp_path):
     source, result, batch = _invoice(tmp_path, "openpyxl")
-    typed = {"N2": 135.99999999999994, "N3": 0.30000000000000004, "N4": 12345678901234567, "N5": 1e-05}
+    typed = {"N2": 135.99999999999994, "N3": 0.30000000000000004, "N4": 12345678901234567, "N5": 1e-05,
+             "N6": 46000.123456789}  # N6 a date and time (formatted below)
     _edit(source, "Asiakkaat", lambda ws: [ws.__setitem__(ref, value) for ref, value in typed.items()])
+    _edit(source, "Asiakkaat", lambda ws: setattr(ws["N6"], "number_format", "d.m.yyyy h:mm:ss"))
     with zipfile.ZipFile(source) as z:  # openpyxl itself wrote 16 digits into the source: put the exact text back
         xml = z.read("xl/worksheets/sheet2.xml").decode()
-    exact = {"N2": "135.99999999999994", "N3": "0.30000000000000004", "N4": "12345678901234567", "N5": "1e-05"}
+    exact = {"N2": "135.99999999999994", "N3": "0.30000000000000004", "N4": "12345678901234567", "N5": "1e-05",
+             "N6": "46000.123456789"}
     for ref, text in exact.items():
         xml = re.sub(rf'(<c r="{ref}"[^>]*><v>)[^<]*(</v>)', rf"\g<1>{text}\g<2>", xml)
     hostile.rewrite(source, tmp_path / "typed.xlsx", {"xl/worksheets/sheet2.xml": xml.encode()})
@@ -187,7 +190,8 @@ def test_the_fallback_keeps_every_number_exactly(tmp_path):
     for ref, text in exact.items():
         assert re.search(rf'<c r="{ref}"[^>]*><v>{re.escape(text)}</v>', stored), ref
     ws = openpyxl.load_workbook(tmp_path / "slow.xlsx")["Asiakkaat"]
-    assert [ws[ref].value for ref in typed] == list(typed.values())
+    assert [ws[ref].value for ref in list(typed)[:4]] == list(typed.values())[:4]
+    assert ws["N6"].number_format == "d.m.yyyy h:mm:ss" and ws["N6"].is_date  # still a date to whoever opens it
 
 
 def test_when_the_fallback_is_needed_the_review_sheet_says_what_was_not_kept(tmp_path):

@@ -308,6 +308,28 @@ def _exact_numbers():
         _writer.safe_string = original
 
 
+@contextlib.contextmanager
+def _dates_as_numbers():
+    """While openpyxl loads: date and time cells stay the numbers stored, with their formats.
+
+    openpyxl turns them into datetimes (to the millisecond) and back, so
+    46000.123456789 would come back as 46000.12345679398.
+    """
+    from openpyxl.worksheet import _reader
+
+    original = _reader.WorkSheetParser.__init__
+
+    def init(self, *args, **kwargs) -> None:
+        original(self, *args, **kwargs)
+        self.date_formats, self.timedelta_formats = set(), set()
+
+    _reader.WorkSheetParser.__init__ = init
+    try:
+        yield
+    finally:
+        _reader.WorkSheetParser.__init__ = original
+
+
 def write_with_openpyxl(source: Path, plan: Plan, out: Path, when: dt.datetime) -> None:
     """The slow, general path: full load, apply the plan, save."""
     import openpyxl
@@ -319,15 +341,16 @@ def write_with_openpyxl(source: Path, plan: Plan, out: Path, when: dt.datetime) 
             package.seek(0)
         return openpyxl.load_workbook(package or source, data_only=data_only, keep_links=False)
 
-    try:
-        wb = load()
-    except Exception:  # noqa: BLE001 - what some programs write beyond the standard (a sheet state "show")
-        from reconcile.read.sheets import tolerant  # here: the reader's imports (pandera) stay out of workers
+    with _dates_as_numbers():
+        try:
+            wb = load()
+        except Exception:  # noqa: BLE001 - what some programs write beyond the standard (a sheet state "show")
+            from reconcile.read.sheets import tolerant  # here: the reader's imports (pandera) stay out of workers
 
-        package = tolerant(source)
-        wb = load(package=package)
-        load = functools.partial(load, package=package)
-    _drop_external_formulas(load, wb)
+            package = tolerant(source)
+            wb = load(package=package)
+            load = functools.partial(load, package=package)
+        _drop_external_formulas(load, wb)
     _apply_with_openpyxl(wb, plan)
     wb.properties.creator = plan.author
     wb.properties.lastModifiedBy = plan.author
