@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -71,6 +72,30 @@ def test_each_shape_is_patched_part_by_part(tmp_path, kind):
     ws = openpyxl.load_workbook(tmp_path / "copy.xlsx")["Asiakkaat"]
     assert ws["D2"].comment.text.endswith("R208") and ws["A1"].comment.text.endswith("R219")
     assert [c.value for c in ws[1] if c.value is not None][-1] == "Hyväksytty €"
+
+
+def test_a_note_on_a_threaded_comment_is_a_reply_in_its_thread(tmp_path):
+    import datetime as dt
+
+    from reconcile.write.xlsxpatch import Note, Plan, patch
+
+    ctl = Control(tmp_path / "inbox", providers=2)
+    shaped = corpus.threaded_comments(ctl, 1, tmp_path / "threaded.xlsx")
+    plan = Plan(review_name="Tarkastus", review_cells={(1, 1): ("Tarkastus", "bold")})
+    plan.marks = {"Asiakkaat": {"A1": Note("BDD7EE", "R219 & muuta", 200, 100), "D2": Note("FFEB9C", "R208", 200, 100)}}
+    patch(shaped, tmp_path / "copy.xlsx", plan, dt.datetime(2026, 11, 1))
+    assert package_problems(tmp_path / "copy.xlsx") == []
+    parts = corpus.parts(tmp_path / "copy.xlsx")
+    thread = parts["xl/threadedComments/threadedComment1.xml"].decode()
+    # A1 holds the thread: our note is its reply; D2 has a legacy comment only, so no reply there.
+    assert thread.count("<threadedComment ") == 2 and f'parentId="{corpus.THREAD_ID}"' in thread
+    assert '<text>R219 &amp; muuta</text>' in thread and 'ref="D2"' not in thread
+    people = parts["xl/persons/person.xml"].decode()
+    assert 'displayName="Tuottaja"' in people and 'displayName="reconcile"' in people
+    reply_person = re.search(r'parentId="[^"]+"', thread) and re.findall(r'personId="([^"]+)"', thread)[-1]
+    assert f'id="{reply_person}"' in people
+    ws = openpyxl.load_workbook(tmp_path / "copy.xlsx")["Asiakkaat"]
+    assert ws["A1"].comment.text == "Päätösnumero kaupungin kirjeestä\n\nR219 & muuta"
 
 
 def test_a_workbook_neither_reader_can_read_is_f001_in_plain_words(tmp_path):

@@ -1052,6 +1052,8 @@ def patch(source: Path, out: Path, plan: Plan, when: dt.datetime) -> None:
                 lambda old, r=row, c=col, v=value, s=style: _cell_xml(r, c, v, styles.named_style(s)))
             max_row, max_col = max(max_row, row), max(max_col, col)
         rid = _add_comments(pkg, part, text, notes, plan.author, blocks) if notes else None
+        if notes:
+            _reply_to_threads(pkg, workbook, part, notes, plan.author, when)
         pkg.put(part, _patch_sheet(text, edits, rid, widths, (max_row, max_col)))
 
     review = pkg.free_name("xl/worksheets/sheet{}.xml")
@@ -1067,6 +1069,58 @@ def patch(source: Path, out: Path, plan: Plan, when: dt.datetime) -> None:
     if pkg.has("docProps/core.xml"):
         pkg.put("docProps/core.xml", _core_xml(plan.author, when))
     pkg.save(out, when)
+
+
+RT_THREADED = "http://schemas.microsoft.com/office/2017/10/relationships/threadedComment"
+RT_PERSON = "http://schemas.microsoft.com/office/2017/10/relationships/person"
+THREAD_RE = re.compile(r"<threadedComment\b([^>]*)>")
+
+
+def _reply_to_threads(pkg: _Package, workbook: str, part: str, notes: dict[str, Note], author: str,
+                      when: dt.datetime) -> None:
+    """A note on a cell holding a threaded comment (Excel 365) becomes a reply in its thread as well.
+
+    Excel 365 shows the thread, not the legacy comment our note was appended
+    to. The reply's author is added to the workbook's persons part; ids are
+    derived from the cell, so the same inputs give the same bytes.
+    """
+    import uuid
+
+    threads = [r for r in _relationships(pkg, part) if r.get("Type") == RT_THREADED]
+    persons = [r for r in _relationships(pkg, workbook) if r.get("Type") == RT_PERSON]
+    if not threads:
+        return
+    if not persons:
+        raise Unsupported("threaded comments without a persons part")
+    people = _resolve(workbook, persons[0]["Target"])
+    person_id = "{" + str(uuid.uuid5(uuid.NAMESPACE_URL, "reconcile:person")).upper() + "}"
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%S.00")
+    for rel in threads:
+        name = _resolve(part, rel["Target"])
+        xml = pkg.text(name)
+        tops = {}
+        for m in THREAD_RE.finditer(xml):
+            attrs = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+            if "parentId" not in attrs and "ref" in attrs and "id" in attrs:
+                tops.setdefault(attrs["ref"], attrs["id"])
+        replies = []
+        for ref, note in sorted(notes.items(), key=lambda kv: split_ref(kv[0])):
+            if ref in tops:
+                reply = "{" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"reconcile:{name}:{ref}")).upper() + "}"
+                replies.append(f'<threadedComment ref="{ref}" dT="{stamp}" personId="{person_id}" id="{reply}" '
+                               f'parentId="{tops[ref]}"><text>{_text(note.text)}</text></threadedComment>')
+        if not replies:
+            continue
+        if "</ThreadedComments>" not in xml:
+            raise Unsupported("a threaded comments part of unusual form")
+        pkg.put(name, xml.replace("</ThreadedComments>", "".join(replies) + "</ThreadedComments>", 1))
+        listing = pkg.text(people)
+        if person_id not in listing:
+            if "</personList>" not in listing:
+                raise Unsupported("a persons part of unusual form")
+            listing = listing.replace("</personList>", f'<person displayName="{_text(author)}" id="{person_id}" '
+                                      f'userId="{_text(author)}" providerId="None"/></personList>', 1)
+            pkg.put(people, listing)
 
 
 LEGACY_DRAWING_RE = re.compile(r"<(?:\w+:)?legacyDrawing\b[^>]*?\b\w+:id=\"([^\"]+)\"")  # not legacyDrawingHF
