@@ -2,7 +2,7 @@
 
     registers -> intake.list_batch -> invoice.read_invoices (the batch, on every core;
                  a large batch's registers are read meanwhile)
-    -> ledger history (other batches) -> crosscheck.check_batch
+    -> ledger history (other batches) -> check.check_invoices
     -> write.write_outbox into outbox/.<batch>.staging (per-submission workbooks on every core)
     -> rename to outbox/.<batch>.ready (complete)
     -> ledger.record_batch (one transaction, tied to the staged manifest's sha256)
@@ -28,7 +28,7 @@ not yet in place.
 Faults: an OSError while writing the outbox (full disk, read-only file
 system, no permission) is a `JobError` (exit 3) and leaves the previous
 outbox and ledger as they were. A bug in the cross-checks holds only the
-invoice it concerns (`check_invoices`, finding X900); the batch goes on.
+invoice it concerns (`check.check_invoices`, finding X900); the batch goes on.
 """
 
 from __future__ import annotations
@@ -46,13 +46,13 @@ from pathlib import Path
 import polars as pl
 
 from reconcile import __version__, lock, progress
-from reconcile.check import amounts, crosscheck
+from reconcile.check import check_batch, check_invoices
 from reconcile.read import intake, invoice, registers as registers_mod
-from reconcile.ledger import store as ledger_mod
+from reconcile import ledger as ledger_mod
 from reconcile.config import Config
-from reconcile.errors import ConfigError, JobError, ReconcileError, UsageError
-from reconcile.findings import Finding, Location
-from reconcile.model import ITEMS, BatchResult, History, Invoice, InvoiceResult, Money, Registers
+from reconcile.errors import ConfigError, JobError, UsageError
+from reconcile.model import BatchResult, History, Invoice, InvoiceResult, Registers
+from reconcile.periods import parse_month
 from reconcile.write import make_dirs, write_outbox
 from reconcile.write.manifest import MANIFEST, sha256_file
 
@@ -168,13 +168,10 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
     started = _now()
     batch = choose_batch(inbox, batch)
     where = ledger_mod.location(config.ledger, outbox, ledger)
-    ledger_file = ledger_mod.ledger_path(where)
     make_dirs(outbox)
-    locks = [
-        (outbox / ".reconcile.lock", f"the outbox {outbox}"),
-        (ledger_mod.lock_path(where), f"the ledger {ledger_file}"),
-    ]
-    with lock.hold_all(locks, f"reconcile run --batch {batch}"), ledger_mod.open_ledger(where) as book:
+    command = f"reconcile run --batch {batch}"
+    with lock.hold(outbox / ".reconcile.lock", command, f"the outbox {outbox}"), \
+            ledger_mod.open_ledger(where, holder=command) as book:  # the ledger's writer lock, held to the end
         recover(outbox, book)
         book.refuse_if_signed_off(batch)
 
@@ -183,7 +180,7 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
         progress.step("read", len(invoices), len(submissions))
         timings = {"read": time.perf_counter() - clock}
         _pause("read")
-        history = book.history(exclude_batch=batch)
+        history = book.history(exclude_batch=batch, before=batch, scope=history_scope(invoices, registers))
         require_rates(invoices, config, batch)
         results, register_findings = check_invoices(invoices, registers, history, config, batch)
         progress.step("reconcile", len(results), len(results))
@@ -221,7 +218,8 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
                                "the previous results and the ledger are unchanged.") from None
             _pause("ledger")
             clock = time.perf_counter()
-            book.record_batch(batch, result.run_id, results, outputs_sha256=sha256_file(ready / MANIFEST))
+            book.record_batch(batch, result.run_id, results, outputs_sha256=sha256_file(ready / MANIFEST),
+                              started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"))
         except BaseException:  # nothing committed: the previous outbox and ledger stand
             shutil.rmtree(staging, ignore_errors=True)
             shutil.rmtree(ready, ignore_errors=True)
@@ -261,7 +259,7 @@ def require_rates(invoices: list[Invoice], config: Config, batch: str) -> None:
 
     Months after the batch are rejected (F008) and never priced, so they need none.
     """
-    last = crosscheck.batch_month(batch)
+    last = parse_month(batch)
     months = {last: ""}
     for inv in invoices:
         month = inv.header.billing_month
@@ -276,95 +274,38 @@ def require_rates(invoices: list[Invoice], config: Config, batch: str) -> None:
             )
 
 
-def check_invoices(invoices: list[Invoice], registers: Registers, history: History, config: Config,
-                   batch: str) -> tuple[list[InvoiceResult], list[Finding]]:
-    """`crosscheck.check_batch`, made safe against a bug in a check (STYLE.md point 5).
-
-    When the batch check raises, each invoice is checked alone to find the ones
-    that make it raise; those get X900 (internal error, whole claim held) and
-    the others are checked together again, so that checks across invoices
-    (R216, F007) still see all of them. If that still raises, the failure
-    needs several invoices together and every invoice is held with X900.
-    Errors of the job itself (`ReconcileError`) are not bugs and pass through.
-    """
-    try:
-        return crosscheck.check_batch(invoices, registers, history, config, batch)
-    except ReconcileError:
-        raise
-    except Exception:  # noqa: BLE001 - a bug in a check: find the invoices it concerns
-        pass
-    broken: dict[int, Exception] = {}
-    for i, inv in enumerate(invoices):
-        try:
-            crosscheck.check_batch([inv], registers, history, config, batch)
-        except ReconcileError:
-            raise
-        except Exception as e:  # noqa: BLE001
-            broken[i] = e
-    good = [i for i in range(len(invoices)) if i not in broken]
-    try:
-        checked, register_findings = crosscheck.check_batch([invoices[i] for i in good], registers, history, config,
-                                                             batch)
-        results = dict(zip(good, checked))
-    except ReconcileError:
-        raise
-    except Exception as e:  # noqa: BLE001 - only several invoices together fail: hold them all
-        broken.update({i: e for i in good})
-        results = {}
-        register_findings = crosscheck.register_findings(registers, crosscheck.batch_month(batch))
-    langs = dict(zip(registers.providers["provider_id"], registers.providers["lang"]))
-    for i, e in broken.items():
-        inv = invoices[i]
-        results[i] = held_for_error(inv, e, config, batch, langs.get(inv.header.provider_id) or config.language)
-    return [results[i] for i in range(len(invoices))], register_findings
+def history_scope(invoices: list[Invoice], registers: Registers) -> ledger_mod.Scope:
+    """What of the ledger these invoices can meet: their clients (as typed and as the register has
+    their decisions), decisions, providers, and the weeks of the days they bill (ledger.Scope)."""
+    decisions: set[str] = set()
+    clients: set[str] = set()
+    providers: set[str] = set()
+    dates: list[dt.date] = []
+    for inv in invoices:
+        if inv.header.provider_id:
+            providers.add(inv.header.provider_id)
+        for frame in (inv.clients, inv.attendance, inv.days):
+            if frame is None or not frame.height:
+                continue
+            if "decision_id" in frame.columns:
+                decisions.update(frame.get_column("decision_id").drop_nulls().cast(pl.Utf8).to_list())
+            if "hetu" in frame.columns:
+                clients.update(frame.get_column("hetu").drop_nulls().cast(pl.Utf8).str.to_uppercase().to_list())
+        if inv.days is not None and inv.days.height:
+            known = inv.days.get_column("date").drop_nulls()
+            if known.len():
+                dates += [known.min(), known.max()]
+    registered = registers.decisions.filter(pl.col("decision_id").is_in(sorted(decisions)))
+    clients.update(registered.get_column("hetu").drop_nulls().str.to_uppercase().to_list())
+    return ledger_mod.Scope.around(dates, clients, decisions, providers)
 
 
-def held_for_error(inv: Invoice, error: Exception, config: Config, batch: str, lang: str) -> InvoiceResult:
-    """An invoice whose check raised: finding X900 naming the exception's class, its whole claim held.
-
-    Only the class is shown: an exception's text may quote a henkilötunnus. The
-    claim is the rows' items where they can be read, else the Lasku total.
-    """
-    header = inv.header
-    month = header.billing_month or crosscheck.batch_month(batch)
-    finding = Finding("X900", Location(inv.source_file), found=type(error).__name__,
-                      provider_id=header.provider_id, invoice_no=header.invoice_no)
-    rows = None
-    clients = inv.clients
-    if clients is not None and clients.height:
-        rates = crosscheck.rates_for(config, month)
-        needed = {"decision_id": pl.Utf8, "days_claimed": pl.Int64, "fee_cents": pl.Int64, "meals": pl.Int64,
-                  "meal_comp_days": pl.Int64, "travel_cents": pl.Int64}
-        frame = clients.select(
-            "row", *((pl.col(c).cast(t) if c in clients.columns else pl.lit(None, dtype=t).alias(c)) for c, t in needed.items())
-        ).with_columns(
-            meal_price_cents=pl.lit(rates.meal_price_cents, dtype=pl.Int64),
-            meal_comp_cents=pl.lit(rates.meal_compensation_cents, dtype=pl.Int64),
-            whole=pl.lit("hold"), days_paid_raw=pl.lit(0, dtype=pl.Int64), days_held_raw=pl.lit(0, dtype=pl.Int64),
-            d_value_cents=pl.lit(None, dtype=pl.Int64), d_travel_cents=pl.lit(None, dtype=pl.Int64),
-            d_meal=pl.lit(None, dtype=pl.Utf8),
-        )
-        priced = amounts.price_rows(frame)
-        items = amounts.sum_items(priced)
-        money = [f"{i}_{k}" for i in ITEMS for k in ("claimed", "approved", "held", "rejected")]
-        rows = priced.select("row", "decision_id", *money, "status", "whole", "days_paid", "days_held")
-    else:
-        total = max(header.total_cents or 0, 0)
-        items = {i: Money() for i in ITEMS}
-        items["fee"] = Money(claimed=total, held=total)
-    return InvoiceResult(
-        invoice=inv, provider_id=header.provider_id, invoice_no=header.invoice_no, billing_month=month, lang=lang,
-        status="held", items=items, rows=rows, day_outcomes=None, findings=[*inv.findings, finding],
-    )
-
-
-def _history(where: str) -> History:
-    """The ledger's whole history, read-only; empty when there is no ledger yet."""
-    path = ledger_mod.ledger_path(where)
-    if not path.is_file() or path.stat().st_size == 0:
+def _history(where: str, scope: ledger_mod.Scope) -> History:
+    """What the ledger holds within `scope`, every batch, read-only; empty when there is no ledger yet."""
+    if not ledger_mod.exists(where):
         return History.empty()
     with ledger_mod.open_ledger(where, readonly=True) as book:
-        return book.history(exclude_batch="")
+        return book.history(exclude_batch="", scope=scope)
 
 
 def check_file(path: Path, inbox: Path, config: Config, ledger: str | None = None) -> InvoiceResult:
@@ -377,6 +318,6 @@ def check_file(path: Path, inbox: Path, config: Config, ledger: str | None = Non
     inv = invoice.read_invoice(intake.submission(path), config)
     month = inv.header.billing_month or dt.date.today().replace(day=1)
     where = ledger or config.ledger
-    history = _history(where) if where else History.empty()
-    results, _ = crosscheck.check_batch([inv], registers, history, config, month.strftime("%Y-%m"))
+    history = _history(where, history_scope([inv], registers)) if where else History.empty()
+    results, _ = check_batch([inv], registers, history, config, month.strftime("%Y-%m"))
     return results[0]

@@ -39,7 +39,8 @@ from typing import Any
 import holidays
 import xlsxwriter
 
-from reconcile import config as config_mod
+from reconcile import config as config_mod, periods
+from reconcile.periods import month_end
 from reconcile.config import Config, Rates
 from reconcile.errors import UsageError
 from schemas import SHEETS, columns
@@ -128,7 +129,7 @@ class Decision:
 
     @property
     def last_day(self) -> dt.date:
-        return self.terminated or self.end
+        return periods.last_day(self.end, self.terminated)
 
     def in_force(self, first: dt.date, last: dt.date) -> bool:
         return self.start <= last and self.last_day >= first
@@ -206,10 +207,6 @@ class Formula:
 def add_months(d: dt.date, n: int) -> dt.date:
     y, m = divmod(d.year * 12 + d.month - 1 + n, 12)
     return dt.date(y, m + 1, min(d.day, calendar.monthrange(y, m + 1)[1]))
-
-
-def month_end(month: dt.date) -> dt.date:
-    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
 def month_key(month: dt.date) -> str:
@@ -1317,6 +1314,7 @@ def write_inbox(inbox: Path, *, config_dir: Path, providers: int = 40, clients: 
     inbox = Path(inbox)
     if inbox.exists() and (not inbox.is_dir() or any(p.name != ".gitkeep" for p in inbox.iterdir())):
         raise UsageError(f"{inbox} is not empty.", "Give --inbox a new or empty folder; the demo never overwrites files.")
+    wrote_rates = config_mod.ensure_default(config_dir)
     cfg = config_mod.load(config_dir)
     plan = generate(config=cfg, providers=providers, clients=clients, batches=batches, seed=seed, anomaly_rate=anomaly_rate)
     write_plan(plan, inbox)
@@ -1324,5 +1322,6 @@ def write_inbox(inbox: Path, *, config_dir: Path, providers: int = 40, clients: 
                           for m in plan.batches)
     planted = (f"{len(plan.anomalies)} planted mistakes of {len(plan.kinds())} kinds ({', '.join(sorted(plan.kinds()))})"
                if plan.anomalies else "no planted mistakes")
+    rates = f" The default rates were written to {Path(config_dir) / 'rates.toml'}." if wrote_rates else ""
     return (f"Wrote a demo inbox to {inbox}: {len(plan.providers)} providers and {len(plan.decisions)} decisions "
-            f"in register/; {per_batch}; {planted}.")
+            f"in register/; {per_batch}; {planted}.{rates}")
