@@ -284,6 +284,37 @@ def test_byte_identical_on_rewrite(batch, cfg, tmp_path):
         assert a.read_bytes() == b.read_bytes(), a
 
 
+def test_every_file_of_a_known_provider_goes_to_its_folder(batch, cfg, tmp_path):
+    """CONTRACT v2 section 3: a duplicate (F007) or a header without invoice number (F005) of a provider
+    whose Y-tunnus was read goes under providers/<Y-tunnus>/rejected/<source file>/, never to rejected/;
+    two duplicates of one invoice, and an invoice numbered `rejected`, share no file."""
+    import dataclasses
+
+    a, b, broken, _ = batch.invoices
+    dup1 = dataclasses.replace(a, invoice=dataclasses.replace(a.invoice, submission=dataclasses.replace(
+        a.invoice.submission, source_file="dup 1.xlsx")), status="duplicate",
+        findings=[Finding("F007", Location("dup 1.xlsx", "Lasku", "B3"), found="2026-001")])
+    dup2 = dataclasses.replace(dup1, invoice=dataclasses.replace(a.invoice, submission=dataclasses.replace(
+        a.invoice.submission, source_file="dup_1.xlsx")))
+    no_number = dataclasses.replace(dup1, invoice_no=None, status="rejected", invoice=dataclasses.replace(
+        a.invoice, submission=dataclasses.replace(a.invoice.submission, source_file="x.xlsx")),
+        findings=[Finding("F005", Location("x.xlsx", "Lasku", "B3"))])
+    named_rejected = dataclasses.replace(b, provider_id=A, invoice_no="rejected")
+    batch.invoices[:] = [a, dup1, dup2, no_number, named_rejected, broken]
+    out = tmp_path / "out"
+    write_workbooks(batch, out, cfg)
+    assert [p.relative_to(out).as_posix() for p in _outputs(out) if p.parts[len(out.parts)] in ("providers", "rejected")] == [
+        f"providers/{A}/2026-001/annotated.xlsx",
+        f"providers/{A}/2026-001/anomalies.xlsx",
+        f"providers/{A}/rejected/annotated.xlsx",  # the invoice numbered "rejected"
+        f"providers/{A}/rejected/anomalies.xlsx",
+        f"providers/{A}/rejected/dup_1_xlsx/anomalies.xlsx",
+        f"providers/{A}/rejected/dup_1_xlsx__2/anomalies.xlsx",  # "dup_1.xlsx" after "dup 1.xlsx"
+        f"providers/{A}/rejected/x_xlsx/anomalies.xlsx",
+        "rejected/broken_file_xlsx/anomalies.xlsx",
+    ]
+
+
 def test_same_folder_twice_gets_a_suffix(batch, cfg, tmp_path):
     batch.invoices[1].provider_id = A
     batch.invoices[1].invoice_no = "2026-001"  # the same provider and number as the first invoice
