@@ -219,7 +219,7 @@ def test_anomalies_plain_table_one_finding_a_row(batch, cfg, tmp_path):
 
 
 def test_anomalies_rows_are_tall_enough_for_their_wrapped_text(batch, cfg, tmp_path):
-    from reconcile.write.anomalies import lines_needed
+    from reconcile.write.xlsxutil import lines_needed
 
     # Worked by hand: 10 characters a line (width 12 less 2); "aaaa bbbb cccc" wraps after "bbbb".
     assert lines_needed("aaaa bbbb cccc", 12) == 2

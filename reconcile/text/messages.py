@@ -409,3 +409,53 @@ def provider_view(text: str, own_provider: str | None, lang: str) -> str:
 
 
 WORDS = _words()
+
+
+# `reconcile check`'s summary line, in the provider's language.
+SUMMARY = {
+    "fi": ("{file}: {errors}, {others}; laskutettu {claimed}, hyväksytty {approved}, pidätetty {held}, hylätty {rejected}; "
+           "tila: {status}."),
+    "sv": ("{file}: {errors}, {others}; fakturerat {claimed}, godkänt {approved}, innehållet {held}, avvisat {rejected}; "
+           "status: {status}."),
+    "en": "{file}: {errors}, {others}; claimed {claimed}, approved {approved}, held {held}, rejected {rejected}; status: {status}.",
+}
+COUNTS = {  # (one, many) of errors and of other findings
+    "fi": (("{n} virhe", "{n} virhettä"), ("{n} muu havainto", "{n} muuta havaintoa")),
+    "sv": (("{n} fel", "{n} fel"), ("{n} annan anmärkning", "{n} andra anmärkningar")),
+    "en": (("{n} error", "{n} errors"), ("{n} other finding", "{n} other findings")),
+}
+
+
+def check_lines(result: Any) -> list[str]:
+    """`reconcile check`'s report of one invoice, wholly in the provider's language (Finnish when unknown).
+
+    One line per finding, `RULE severity Sheet!Cell: message`, with its how-to-fix
+    indented on the next line, then the summary line. Another provider's Y-tunnus
+    reads "another provider"; a henkilötunnus only as its birth date."""
+    lang = result.lang if result.lang in LANGS else "fi"
+    own = result.provider_id
+
+    def key(f: Finding) -> tuple:
+        cell = f.location.cell or ""
+        letters = cell.rstrip("0123456789")
+        number = int(cell[len(letters):] or 0)
+        return f.location.sheet or "", len(letters), letters, number, f.rule
+
+    lines = []
+    for f in sorted(result.findings, key=key):
+        where = f.location.ref or f.location.sheet or f.location.source_file
+        lines.append(f"{f.rule} {label(f.severity, lang):8} {where}: {provider_view(message(f, lang), own, lang)}")
+        how = fix(f, lang)
+        if how:
+            lines.append(f"    {label('fix', lang)}: {provider_view(how, own, lang)}")
+    errors = sum(1 for f in result.findings if f.is_error)
+    others = len(result.findings) - errors
+    (one_error, many_errors), (one_other, many_others) = COUNTS[lang]
+    total = result.total
+    lines.append(SUMMARY[lang].format(
+        file=result.source_file,
+        errors=(one_error if errors == 1 else many_errors).format(n=errors),
+        others=(one_other if others == 1 else many_others).format(n=others),
+        claimed=euros(total.claimed, lang), approved=euros(total.approved, lang), held=euros(total.held, lang),
+        rejected=euros(total.rejected, lang), status=status(result.status, lang)))
+    return lines

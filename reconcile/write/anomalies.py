@@ -12,7 +12,7 @@ widths, severity shown by colour, A4 landscape one page wide.
 
 Row heights: LibreOffice does not grow a row for wrapped text in a file that
 states no height, so wrapped cells would spill over the next row; every row
-gets the height its longest wrapped cell needs (`lines_needed`).
+gets the height its longest wrapped cell needs (`xlsxutil.lines_needed`).
 
 Privacy: a client is named by decision number and the name the provider
 itself wrote on `Asiakkaat`; a henkilötunnus is shortened to its birth date;
@@ -28,7 +28,7 @@ import xlsxwriter
 from reconcile.text import messages
 from reconcile.findings import Finding
 from reconcile.model import InvoiceResult
-from reconcile.write.xlsxutil import EURO_FORMAT, FILLS, batch_time, for_print, write_value
+from reconcile.write.xlsxutil import EURO_FORMAT, FILLS, LINE_POINTS, batch_time, for_print, lines_needed, write_value
 
 COLUMNS = ("rule", "severity", "sheet", "cell", "decision", "name", "date", "expected", "found",
            "money_effect", "message", "fix")
@@ -36,33 +36,8 @@ COLUMNS = ("rule", "severity", "sheet", "cell", "decision", "name", "date", "exp
 WRAPPED = {"name": 24, "expected": 28, "found": 28, "message": 60, "fix": 50}
 SHEET_ORDER = {"invoice": 0, "clients": 1, "attendance": 2, "guidance": 3}
 IN_MEMORY_ROWS = 5000
-LINE_POINTS = 15  # one line of 11-point text, as Excel and LibreOffice space it
 BAND_FILL = "#F2F2F2"  # every other decision's rows
 GROUP_RULE = "#808080"  # the line above a decision's first row
-
-
-def lines_needed(text: str, width: int) -> int:
-    """How many lines `text` takes wrapped in a column `width` characters wide.
-
-    Words are wrapped whole, as a spreadsheet wraps them; a word longer than
-    the line is broken. Slightly pessimistic (a proportional font fits more
-    than `width` average characters), so the text is never cut off."""
-    usable = max(1, width - 2)
-    lines = 0
-    for paragraph in text.split("\n"):
-        line = 0
-        count = 1
-        for word in paragraph.split(" "):
-            size = len(word)
-            if line and line + 1 + size > usable:
-                count += 1
-                line = 0
-            while size > usable:
-                count += 1
-                size -= usable
-            line += size + (1 if line else 0)
-        lines += count
-    return lines
 
 
 def client_names(result: InvoiceResult) -> dict[str, str]:
