@@ -374,6 +374,13 @@ def label(key: str, lang: str) -> str:
     return texts.get(lang) or texts["fi"]
 
 
+def review_footer(batch: str, run_id: str, rules_version: str, lang: str) -> str:
+    """The one line at the foot of the annotated copy's review sheet (`Tarkastus`) that keeps what only
+    finance needs (batch, run id, rules version) out of the provider's way."""
+    return (f"{label('batch', lang)} {batch} · {label('run_id', lang)} {run_id} · "
+            f"{label('rules_version', lang)} {rules_version}")
+
+
 def status(value: str | None, lang: str) -> str:
     """A status word (`approved`, `partly_approved`, `adjusted`, ...) in `lang`."""
     key = f"status_{value}"
