@@ -194,7 +194,8 @@ def figure(f: Finding, which: str, lang: str) -> str:
         h100 = int((Decimal(text.replace(",", ".")) * 100).to_integral_value())
         return hours(h100, lang) + " h"
     text = _dates(text, lang)
-    text = FI_EURO_RE.sub(lambda m: euros(_fi_cents(m), lang), text)
+    if lang == "en":  # the reader's own examples (`12,50 €`) are written the Finnish way already
+        text = FI_EURO_RE.sub(lambda m: euros(_fi_cents(m), lang), text)
     if NUMBER_RE.fullmatch(text):
         return _number(text, lang)
     return text
