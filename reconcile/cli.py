@@ -201,22 +201,12 @@ def check(inbox: Path, outbox: Path, config_dir: Path, file: Path, ledger: str |
     """
     from reconcile import batch as batch_mod, config, ledger as ledger_mod
     from reconcile.text import messages
-    from reconcile.text.format import euros as eur
-    from reconcile.write.csvs import cell_key
 
     cfg = config.load(config_dir)
     result = batch_mod.check_file(file, inbox, cfg, ledger=ledger_mod.location(cfg.ledger, outbox, ledger))
-    lang = result.lang
-    for f in sorted(result.findings, key=lambda f: (f.location.sheet or "", cell_key(f.location.cell), f.rule)):
-        where = f.location.ref or f.location.sheet or f.location.source_file
-        click.echo(f"{f.rule} {f.severity:7} {where}: {messages.message(f, lang)}")
-    total = result.total
+    for line in messages.check_lines(result):  # wholly in the provider's language
+        click.echo(line)
     errors = sum(1 for f in result.findings if f.is_error)
-    click.echo(
-        f"{result.source_file}: {errors} error(s), {len(result.findings) - errors} other finding(s); "
-        f"claimed {eur(total.claimed)}, approved {eur(total.approved)}, held {eur(total.held)}, rejected {eur(total.rejected)} EUR; "
-        f"status {result.status}."
-    )
     if any(f.rule in ("F001", "F002") for f in result.findings):
         sys.exit(3)
     sys.exit(1 if errors else 0)
