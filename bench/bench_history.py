@@ -8,8 +8,9 @@ The 1/5-national demo inbox (100 providers, 6,000 clients, batches 2026-10
 and 2026-11) is generated once under bench/cache/fifth/. Batch 2026-10 is
 run into a fresh SQLite ledger: the **1-month** ledger. The **60-month**
 ledger is that one plus 59 earlier months made by copying October's rows
-(batches, invoices with their numbers suffixed, days and assessment dates
-moved back month by month). On PostgreSQL (databases `reconcile_bench_one`
+(batches, invoices, days and assessments, dates moved back month by month;
+the same clients, but invoice and decision numbers suffixed per month, as
+earlier placements of the same people have numbers of their own). On PostgreSQL (databases `reconcile_bench_one`
 and `reconcile_bench_sixty`, created and filled with COPY, then ANALYZEd)
 the same two ledgers. Ledgers are cached in bench/cache/history/.
 
@@ -93,10 +94,11 @@ def earlier_months(one: Path):
                 *(pl.col(c).str.to_date().dt.offset_by(f"-{k}mo").dt.strftime("%Y-%m-%d").alias(c) for c in dates))
 
         yield "batches", shifted(frames["batches"]).with_columns(run_id=pl.lit(f"bench{k:02d}"))
-        suffix = pl.col("invoice_no") + f"-h{k:02d}"
+        # Earlier months are earlier placements of the same clients: their own invoice and decision numbers.
+        suffix, decision = pl.col("invoice_no") + f"-h{k:02d}", pl.col("decision_id") + f"-h{k:02d}"
         yield "invoices", shifted(frames["invoices"], "billing_month").with_columns(invoice_no=suffix)
-        yield "days", shifted(frames["days"], "date").with_columns(invoice_no=suffix)
-        yield "assessments", shifted(frames["assessments"], "date").unique()
+        yield "days", shifted(frames["days"], "date").with_columns(invoice_no=suffix, decision_id=decision)
+        yield "assessments", shifted(frames["assessments"], "date").with_columns(decision_id=decision).unique()
 
 
 def sixty_months_sqlite() -> Path:

@@ -359,13 +359,16 @@ def held_for_error(inv: Invoice, error: Exception, config: Config, batch: str, l
 def history_scope(invoices: list[Invoice], registers: Registers) -> ledger_mod.Scope:
     """What of the ledger these invoices can meet (ledger.Scope): per billed month (a late invoice
     apart from the month's own), the weeks of the days billed and the clients (as typed, and as the
-    register has their decisions) and decisions billed; the providers."""
+    register has their decisions) and decisions billed; the providers and invoice numbers."""
     hetus = dict(registers.decisions.select("decision_id", pl.col("hetu").str.to_uppercase()).iter_rows())
     parts: dict[object, tuple[list[dt.date], set[str], set[str]]] = {}
     providers: set[str] = set()
+    numbers: set[str] = set()
     for inv in invoices:
         if inv.header.provider_id:
             providers.add(inv.header.provider_id)
+        if inv.header.invoice_no:
+            numbers.add(inv.header.invoice_no)
         dates, clients, decisions = parts.setdefault(inv.header.billing_month, ([], set(), set()))
         for frame in (inv.clients, inv.attendance, inv.days):
             if frame is None or not frame.height:
@@ -379,7 +382,7 @@ def history_scope(invoices: list[Invoice], registers: Registers) -> ledger_mod.S
             known = inv.days.get_column("date").drop_nulls()
             if known.len():
                 dates += [known.min(), known.max()]
-    return ledger_mod.Scope.of(list(parts.values()), providers)
+    return ledger_mod.Scope.of(list(parts.values()), providers, numbers)
 
 
 def _history(where: str, scope: ledger_mod.Scope) -> History:

@@ -323,3 +323,6 @@ def test_history_within_a_scope_and_before_a_batch(book):
     assert book.history("2026-11", before="2026-11", scope=two).paid_days.select("hetu", "date").rows() == [
         ("A", D(2026, 10, 5))]
     assert two.decisions == {"P1", "P2"}
+    numbered = ledger_mod.Scope.of([], {"1234567-1", "7654321-8"}, {"M1"})  # F007 asks only for its numbers
+    assert book.history("2026-11", scope=numbered).invoices.select("provider_id", "invoice_no").rows() == [
+        ("7654321-8", "M1")]

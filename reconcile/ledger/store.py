@@ -99,21 +99,24 @@ class Window:
 class Scope:
     """What of the ledger a batch can meet: for each month it bills (late invoices apart from the
     rest), the days of its clients and decisions in the Monday–Sunday weeks around the days billed;
-    its providers' invoice numbers; its decisions' assessments."""
+    its providers' invoice numbers (those it uses, when given); its decisions' assessments."""
 
     windows: tuple[Window, ...]
     decisions: frozenset[str]
     providers: frozenset[str]
+    invoice_numbers: frozenset[str] | None = None  # None: every number of the providers
 
     @classmethod
-    def of(cls, parts: list[tuple[list[dt.date], set[str], set[str]]], providers) -> "Scope":
+    def of(cls, parts: list[tuple[list[dt.date], set[str], set[str]]], providers,
+           invoice_numbers=None) -> "Scope":
         """From (dates billed, clients, decisions) per part: each part's window runs from the Monday
         before its first date to the Sunday after its last; a part without dates meets no days."""
         windows = tuple(
             Window(min(dates) - dt.timedelta(days=min(dates).weekday()),
                    max(dates) + dt.timedelta(days=6 - max(dates).weekday()), frozenset(clients), frozenset(decisions))
             for dates, clients, decisions in parts if dates)
-        return cls(windows, frozenset().union(*(d for _, _, d in parts)), frozenset(providers))
+        return cls(windows, frozenset().union(*(d for _, _, d in parts)), frozenset(providers),
+                   None if invoice_numbers is None else frozenset(invoice_numbers))
 
     @classmethod
     def around(cls, dates: list[dt.date], clients, decisions, providers) -> "Scope":
@@ -234,6 +237,8 @@ class Ledger:
             )
             if scope is not None:
                 query = query.where(self._member(invoices.c.provider_id, scope.providers))
+                if scope.invoice_numbers is not None:
+                    query = query.where(self._member(invoices.c.invoice_no, scope.invoice_numbers))
             invoice_rows = conn.execute(query).all()
             query = (
                 select(assessments.c.decision_id, assessments.c.kind, assessments.c.date).distinct()
