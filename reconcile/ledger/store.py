@@ -29,7 +29,7 @@ from typing import Iterator
 import polars as pl
 from sqlalchemy import Connection, Engine, and_, any_, bindparam, delete, false, func, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, ProgrammingError, SQLAlchemyError
 
 from reconcile import lock as file_lock
 from reconcile.errors import LedgerError, UsageError
@@ -260,6 +260,27 @@ class Ledger:
             assessments=frame(assessment_rows, _ASSESSMENT_SCHEMA, ("date",)),
         )
 
+    def insert_many(self, conn: Connection, table, rows: list[dict]) -> None:
+        """Insert many rows in the caller's transaction: PostgreSQL's COPY (ten times faster than
+        INSERTs for a batch's tens of thousands of days), else an executemany INSERT."""
+        if not rows:
+            return
+        if self.backend != "postgresql":
+            conn.execute(table.insert(), rows)
+            return
+        import psycopg
+
+        names = list(rows[0])
+        statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+        dbapi = conn.connection.dbapi_connection
+        try:
+            with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row([row[n] for n in names])
+        except psycopg.Error as e:  # as SQLAlchemy's own errors, so `transaction` words it
+            raise DBAPIError.instance(statement, None, e, psycopg.Error,
+                                      connection_invalidated=bool(getattr(dbapi, "broken", False))) from None
+
     def _member(self, column, values: frozenset[str]):
         """`column IN values` as ONE parameter (an array on PostgreSQL, JSON on SQLite), however many values."""
         ordered = sorted(values)
@@ -327,11 +348,10 @@ class Ledger:
                 conn.execute(delete(table).where(table.c.batch == batch))
             conn.execute(batches.insert().values(batch=batch, run_id=run_id, recorded_at=_now(),
                                                  outputs_sha256=outputs_sha256))
-            for table, rows in ((invoices, invoice_rows), (days, day_rows),
-                                (assessments, [dict(zip(("batch", "decision_id", "kind", "date"), r))
-                                               for r in sorted(assessment_rows)])):
-                if rows:
-                    conn.execute(table.insert(), rows)
+            conn.execute(invoices.insert(), invoice_rows) if invoice_rows else None
+            self.insert_many(conn, days, day_rows)
+            self.insert_many(conn, assessments, [dict(zip(("batch", "decision_id", "kind", "date"), r))
+                                                 for r in sorted(assessment_rows)])
             conn.execute(runs.insert().values(batch=batch, run_id=run_id, started_at=started_at or finished,
                                               finished_at=finished, who=who or _user(), replaced_run_id=replaced))
 
