@@ -197,3 +197,26 @@ def check(inbox: Path, outbox: Path, config_dir: Path, file: Path, ledger: str |
     if any(f.rule in ("F001", "F002") for f in result.findings):
         sys.exit(3)
     sys.exit(1 if errors else 0)
+
+
+@main.command()
+@common_options
+@click.option("--from", "first", required=True, metavar="YYYY-MM", help="First month of the report.")
+@click.option("--to", "last", required=True, metavar="YYYY-MM", help="Last month of the report.")
+@click.option("--ledger", metavar="PATH|URL", help=LEDGER_HELP)
+@click.option("--lang", type=click.Choice(["fi", "sv", "en"]), help="Language of trends.xlsx (default: settings.toml, else fi).")
+def report(inbox: Path, outbox: Path, config_dir: Path, first: str, last: str, ledger: str | None, lang: str | None) -> None:
+    """Trends across months from the ledger and the registers: outbox/reports/<from>_<to>/."""
+    from reconcile import config
+    from reconcile.report import trends
+    from reconcile.write.trends_xlsx import missing_text
+
+    cfg = config.load(config_dir)
+    lang = lang or cfg.language
+    folder, figures = trends.report(inbox, outbox, cfg, first, last, lang, ledger=ledger)
+    months = ", ".join(figures.months) or "none"
+    click.echo(f"Trends {first}..{last}: {len(figures.months)} month(s) with a batch ({months}), "
+               f"{len(figures.providers)} provider(s).")
+    for line in missing_text(figures, "en"):
+        click.echo(line)
+    click.echo(f"Results: {folder}/trends.xlsx and trends.csv.")

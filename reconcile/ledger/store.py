@@ -28,10 +28,10 @@ from typing import Iterator
 import polars as pl
 
 from reconcile.errors import LedgerError, UsageError
-from reconcile.model import History, InvoiceResult
+from reconcile.model import History, InvoiceResult, TrendRecord
 from reconcile.write import FILE_MODE, make_dirs
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # version -> the statements that take a ledger from the version before to it.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -75,6 +75,24 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             kind TEXT NOT NULL CHECK (kind IN ('kykyviisari', 'vat')),
             date TEXT NOT NULL,
             UNIQUE (batch, decision_id, kind, date))""",
+    ),
+    # The trends report's record of each batch (reconcile.report.rows): a batch listed in
+    # trend_batches was recorded with one trend_rows row per Asiakkaat row of its processed invoices.
+    2: (
+        "CREATE TABLE trend_batches (batch TEXT PRIMARY KEY REFERENCES batches (batch))",
+        """CREATE TABLE trend_rows (
+            batch TEXT NOT NULL,
+            provider_id TEXT NOT NULL,
+            invoice_no TEXT NOT NULL,
+            row INTEGER NOT NULL,
+            decision_id TEXT,
+            hetu TEXT,
+            days_paid INTEGER NOT NULL,
+            days_held INTEGER NOT NULL,
+            days_rejected INTEGER NOT NULL,
+            guidance TEXT CHECK (guidance IN ('met', 'below')),
+            FOREIGN KEY (batch, provider_id, invoice_no) REFERENCES invoices (batch, provider_id, invoice_no))""",
+        "CREATE INDEX trend_rows_batch ON trend_rows (batch)",
     ),
 }
 
@@ -205,6 +223,34 @@ class Ledger:
             assessments=frame(assessments, _ASSESSMENT_SCHEMA, ("date",)),
         )
 
+    def trend_record(self, first: str, last: str) -> TrendRecord:
+        """What the ledger keeps for the trends report on the batches `first`..`last` (YYYY-MM).
+
+        Works on a ledger of an older version too: what it did not keep comes back empty.
+        """
+        with self._guard() as conn:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            span = (first, last)
+            trends = "trend_batches" in tables
+            batches = conn.execute(
+                "SELECT b.batch, " + ("t.batch IS NOT NULL" if trends else "0") + " FROM batches b "
+                + ("LEFT JOIN trend_batches t USING (batch) " if trends else "")
+                + "WHERE b.batch BETWEEN ? AND ? ORDER BY 1", span).fetchall()
+            invoices = conn.execute(
+                "SELECT batch, provider_id, invoice_no, approved_cents FROM invoices WHERE batch BETWEEN ? AND ? "
+                "ORDER BY 1, 2, 3", span).fetchall()
+            rows = conn.execute(
+                "SELECT batch, provider_id, invoice_no, row, decision_id, hetu, days_paid, days_held, days_rejected, "
+                "guidance FROM trend_rows WHERE batch BETWEEN ? AND ? ORDER BY 1, 2, 3, 4", span).fetchall() if trends else []
+            days = conn.execute(
+                "SELECT batch, provider_id, state, count(*) FROM days WHERE batch BETWEEN ? AND ? "
+                "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", span).fetchall()
+            assessments = conn.execute(
+                "SELECT DISTINCT decision_id, batch, date FROM assessments WHERE batch <= ? ORDER BY 1, 2, 3",
+                (last,)).fetchall()
+        batches = [(batch, bool(trends)) for batch, trends in batches]
+        return TrendRecord.from_rows(batches, invoices, rows, days, assessments)
+
     def recorded(self, batch: str) -> tuple[str, str] | None:
         """(run_id, outputs_sha256) of the batch's record, or None."""
         with self._guard() as conn:
@@ -233,16 +279,19 @@ class Ledger:
 
     # Writing
 
-    def record_batch(self, batch: str, run_id: str, results: list[InvoiceResult], outputs_sha256: str = "") -> None:
+    def record_batch(self, batch: str, run_id: str, results: list[InvoiceResult], outputs_sha256: str = "",
+                     trend_rows: pl.DataFrame | None = None) -> None:
         """Replace the batch's record with these results, in one transaction.
 
         Only processed invoices are recorded (`processed`), with their paid and
         held days and the assessment dates of their rows not rejected as a whole.
         `outputs_sha256` ties the record to the outbox written for it (crash recovery).
+        `trend_rows` (`reconcile.report.rows.ROW_SCHEMA`) is the batch's record for the
+        trends report; None records none (the batch then reports as one recorded before it).
         """
         with self._transaction() as conn:
             self.refuse_if_signed_off(batch)
-            for table in ("days", "assessments", "invoices", "batches"):
+            for table in ("trend_rows", "trend_batches", "days", "assessments", "invoices", "batches"):
                 conn.execute(f"DELETE FROM {table} WHERE batch = ?", (batch,))
             conn.execute(
                 "INSERT INTO batches (batch, run_id, recorded_at, outputs_sha256) VALUES (?, ?, ?, ?)",
@@ -251,6 +300,13 @@ class Ledger:
             for res in results:
                 if processed(res):
                     self._record_invoice(conn, batch, res)
+            if trend_rows is not None:
+                conn.execute("INSERT INTO trend_batches (batch) VALUES (?)", (batch,))
+                conn.executemany(
+                    "INSERT INTO trend_rows (batch, provider_id, invoice_no, row, decision_id, hetu, days_paid, "
+                    "days_held, days_rejected, guidance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    ((batch, *r) for r in trend_rows.iter_rows()),
+                )
 
     @staticmethod
     def _record_invoice(conn: sqlite3.Connection, batch: str, res: InvoiceResult) -> None:
@@ -330,7 +386,7 @@ def _create_private(path: Path) -> None:
         pass
 
 
-def _migrate(conn: sqlite3.Connection, path: Path, readonly: bool) -> None:
+def _migrate(conn: sqlite3.Connection, path: Path, readonly: bool, older_ok: bool = False) -> None:
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if tables and "schema_version" not in tables:
         raise LedgerError(f"{path} is not a reconcile ledger.", "Point --ledger at the ledger file, or at a new path.")
@@ -341,6 +397,8 @@ def _migrate(conn: sqlite3.Connection, path: Path, readonly: bool) -> None:
             "Use the newer version of reconcile that wrote it.",
         )
     if version == SCHEMA_VERSION:
+        return
+    if readonly and older_ok:
         return
     if readonly:
         raise LedgerError(f"The ledger {path} is of an older version ({version}).", "Run `reconcile run` once to upgrade it.")
@@ -356,8 +414,11 @@ def _migrate(conn: sqlite3.Connection, path: Path, readonly: bool) -> None:
     conn.execute("COMMIT")
 
 
-def open_ledger(url_or_path: str, readonly: bool = False) -> Ledger:
+def open_ledger(url_or_path: str, readonly: bool = False, older_ok: bool = False) -> Ledger:
     """Open (and create or migrate, unless `readonly`) the ledger at a path or sqlite:/// URL.
+
+    `older_ok` (read-only only): a ledger of an older version is opened as it is, for
+    readers that can do with what it holds (the trends report).
 
     Read-only opening of a file that does not exist is a LedgerError; callers
     that can do without a ledger check `ledger_path(...).exists()` first.
@@ -377,7 +438,7 @@ def open_ledger(url_or_path: str, readonly: bool = False) -> Ledger:
         if readonly and not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
             conn.close()
             raise LedgerError(f"The ledger {path} is empty.")
-        _migrate(conn, path, readonly)
+        _migrate(conn, path, readonly, older_ok)
     except sqlite3.DatabaseError as e:
         raise LedgerError(f"The ledger {path} cannot be opened: {e}.", "Restore it from a backup; it is never reset.") from None
     except OSError as e:

@@ -1,0 +1,324 @@
+"""Trends across months (CONTRACT.md section 9): the figures, as data.
+
+Reads only what the ledger keeps (`TrendRecord`: invoices, the per-row
+record each run keeps, days and assessments) and the decisions register;
+never an invoice workbook. `compute` returns one long frame, a row per
+month, provider (`""` for the city) and measure, with the value as the CSV
+shows it and as a number for the workbook; `report` reads, computes and
+writes `outbox/reports/<from>_<to>/`.
+
+A month is a batch: the figures of 2026-03 are batch 2026-03's (its late
+invoices for earlier months included) and the register's periods of March
+2026. A month without a batch in the ledger has no rows.
+
+Definitions (section 9, and where it leaves room, also in the README):
+- a client is a person (henkilötunnus), counted once per provider and once for
+  the city; the person of a row is its own valid henkilötunnus, else its
+  decision's (`report.rows`);
+- clients billed, days and decisions billed come from the invoices the ledger
+  recorded, i.e. not rejected as a whole by an F rule;
+- a client meets the guidance minimum when R214 found at least one of their
+  rows (of that provider, or of any provider for the city) meeting it and none
+  below it; the share is of all clients billed, so a client R214 could not
+  check (no guidance column, row rejected as a whole) does not meet it;
+- an assessment is on record for a decision billed when the ledger holds a
+  Kykyviisari or VAT date for it from this batch or an earlier one, dated on
+  or before the month's last day;
+- a period ends on its termination date when that is before its end date;
+- a repeat: another period of the same person starting after the end and at
+  most 6 calendar months after it (ended 15 January: a start on 15 July counts,
+  16 July does not; ended 31 August: up to 28 February). A month's figure is
+  known once 6 months after the month's last day have passed by the last day
+  of the `--to` month; before that it is empty;
+- euros per paid day: euros approved / days paid, rounded half up to the cent,
+  empty without paid days; shares: rounded half up to three decimals, empty
+  when there is no one to share;
+- counts (clients, periods, days, next steps, repeats, sex and age) below 5
+  are shown as `<5`, zero included;
+- a batch recorded before the ledger kept the per-row record reports the
+  register's figures, days paid and held and euros; its other figures are
+  empty, and `Trends.missing` says which (run the batch again to fill them).
+
+Resolutions of held days (CONTRACT.md section 7) are not in this ledger yet:
+days are counted as the run recorded them.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import polars as pl
+
+from reconcile.model import TrendRecord
+from schemas.registers import NEXT_STEPS
+
+# The contract's spelling of each next step (the register is matched case-folded).
+NEXT_STEP_NAMES = {s.casefold(): s for s in ("työ", "koulutus", "työkokeilu", "TE-palvelu", "uusi jakso", "muu")}
+assert set(NEXT_STEP_NAMES) == {s.casefold() for s in NEXT_STEPS}
+AGE_BANDS = ((0, 24, "age:<25"), (25, 34, "age:25-34"), (35, 44, "age:35-44"), (45, 54, "age:45-54"),
+             (55, 1000, "age:55+"))
+SEXES = ("sex:female", "sex:male")
+NEXT_MEASURES = tuple(f"next_step:{NEXT_STEP_NAMES[s.casefold()]}" for s in NEXT_STEPS)
+MEASURES = (
+    "clients_billed", "periods_started", "periods_ended", "days_paid", "days_held", "days_rejected",
+    "euros_approved", "euros_per_paid_day", "guidance_met_share", "assessment_share",
+    *NEXT_MEASURES, "repeat_within_6_months", *SEXES, *(label for _, _, label in AGE_BANDS),
+)
+EUROS = {"euros_approved", "euros_per_paid_day"}
+SHARES = {"guidance_met_share", "assessment_share"}
+COUNTS = set(MEASURES) - EUROS - SHARES
+# What only the per-row record can tell: empty for a batch recorded before it.
+ROW_MEASURES = ("clients_billed", "days_rejected", "guidance_met_share", "assessment_share", *SEXES,
+                *(label for _, _, label in AGE_BANDS))
+REPEAT_MONTHS = 6
+MASK_BELOW = 5
+CITY = ""
+CENTURY = {"+": 1800, "-": 1900, "Y": 1900, "X": 1900, "W": 1900, "V": 1900, "U": 1900,
+           "A": 2000, "B": 2000, "C": 2000, "D": 2000, "E": 2000, "F": 2000}
+
+
+def month_end(month: str) -> dt.date:
+    year, mon = (int(p) for p in month.split("-"))
+    return dt.date(year, mon, calendar.monthrange(year, mon)[1])
+
+
+def add_months(day: dt.date, n: int) -> dt.date:
+    """The same day n calendar months later, or that month's last day when it has no such day."""
+    m = day.month - 1 + n
+    year, mon = day.year + m // 12, m % 12 + 1
+    return dt.date(year, mon, min(day.day, calendar.monthrange(year, mon)[1]))
+
+
+def _add_months_expr(col: pl.Expr, n: int) -> pl.Expr:
+    return col.dt.offset_by(f"{n}mo")  # Polars clamps to the month's last day, as add_months does
+
+
+def euros(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+def share(part: int, whole: int) -> str:
+    return str((Decimal(part) / Decimal(whole)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP))
+
+
+def per_day(cents: int, days: int) -> int:
+    """cents / days rounded half up, exactly."""
+    return int((Decimal(cents) / Decimal(days)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def count(n: int) -> str:
+    return "<5" if n < MASK_BELOW else str(n)
+
+
+@dataclass
+class Trends:
+    """The report's figures: `frame` has month, provider_id, measure, value (as in trends.csv)
+    and number (the unmasked figure for the workbook: count, euros or share; null when empty
+    or masked). `missing` lists the batches recorded before the per-row record."""
+
+    first: str
+    last: str
+    frame: pl.DataFrame
+    months: list[str]
+    providers: list[str]
+    missing: list[str] = field(default_factory=list)
+    repeats_unknown: list[str] = field(default_factory=list)
+
+
+def _periods(decisions: pl.DataFrame) -> pl.DataFrame:
+    return decisions.select(
+        "decision_id", pl.col("hetu").str.to_uppercase(), "provider_id", "start",
+        end=pl.when(pl.col("terminated").is_not_null() & (pl.col("terminated") < pl.col("end")))
+        .then(pl.col("terminated")).otherwise(pl.col("end")),
+        next_step=pl.col("next_step").str.to_lowercase(),
+    )
+
+
+def _by_group(frame: pl.DataFrame, keys: list[str], aggs: list[pl.Expr]) -> pl.DataFrame:
+    """Per (month, provider) and per month for the city (provider_id ""): `aggs` over `frame`,
+    whose `provider_id` rows are first made distinct on `keys` per level."""
+    mine = frame.unique(subset=["month", "provider_id", *keys]).group_by("month", "provider_id").agg(aggs)
+    city = frame.unique(subset=["month", *keys]).group_by("month").agg(aggs).with_columns(provider_id=pl.lit(CITY))
+    return pl.concat([mine, city.select(mine.columns)])
+
+
+def _people(rows: pl.DataFrame) -> pl.DataFrame:
+    """Per month and provider (and city): clients billed, guidance met, sex and age bands."""
+    people = rows.filter(pl.col("hetu").is_not_null())
+    status = people.group_by("month", "provider_id", "hetu").agg(
+        met=(pl.col("guidance") == "met").any() & ~(pl.col("guidance") == "below").any())
+    city = people.group_by("month", "hetu").agg(
+        met=(pl.col("guidance") == "met").any() & ~(pl.col("guidance") == "below").any()
+    ).with_columns(provider_id=pl.lit(CITY))
+    both = pl.concat([status, city.select(status.columns)])
+    h = pl.col("hetu")
+    century = h.str.slice(6, 1).replace_strict(CENTURY, default=None, return_dtype=pl.Int32)
+    born = pl.date(century + h.str.slice(4, 2).cast(pl.Int32, strict=False),
+                   h.str.slice(2, 2).cast(pl.Int32, strict=False), h.str.slice(0, 2).cast(pl.Int32, strict=False))
+    last = pl.col("month").str.to_date("%Y-%m").dt.month_end()
+    age = (last.dt.year() - pl.col("born").dt.year()
+           - ((last.dt.month() * 100 + last.dt.day()) < (pl.col("born").dt.month() * 100 + pl.col("born").dt.day()))
+           .cast(pl.Int32))
+    both = both.with_columns(born=born, number=h.str.slice(7, 3).cast(pl.Int32, strict=False)).with_columns(
+        known=pl.col("born").is_not_null() & pl.col("number").is_not_null() & (pl.col("born") <= last), age=age)
+    aggs = [pl.len().alias("clients_billed"), pl.col("met").sum().alias("met"),
+            (pl.col("known") & (pl.col("number") % 2 == 0)).sum().alias("sex:female"),
+            (pl.col("known") & (pl.col("number") % 2 == 1)).sum().alias("sex:male")]
+    aggs += [(pl.col("known") & pl.col("age").is_between(low, high)).sum().alias(label) for low, high, label in AGE_BANDS]
+    return both.group_by("month", "provider_id").agg(aggs)
+
+
+def _assessed(rows: pl.DataFrame, assessments: pl.DataFrame) -> pl.DataFrame:
+    """Per month and provider (and city): decisions billed, and those with an assessment on record."""
+    billed = rows.filter(pl.col("decision_id").is_not_null()).select("month", "provider_id", "decision_id").unique()
+    done = (
+        billed.select("month", "decision_id").unique()
+        .join(assessments.rename({"batch": "a_batch"}), on="decision_id", how="inner")
+        .filter((pl.col("a_batch") <= pl.col("month"))
+                & (pl.col("date") <= pl.col("month").str.to_date("%Y-%m").dt.month_end()))
+        .select("month", "decision_id").unique().with_columns(on_record=pl.lit(True))
+    )
+    billed = billed.join(done, on=["month", "decision_id"], how="left").with_columns(pl.col("on_record").fill_null(False))
+    return _by_group(billed, ["decision_id"], [pl.len().alias("decisions"), pl.col("on_record").sum().alias("assessed")])
+
+
+def _register(decisions: pl.DataFrame, months: list[str], last: str) -> pl.DataFrame:
+    """Per month and provider (and city): periods started and ended, next steps, repeats (null while unknown)."""
+    periods = _periods(decisions)
+    month_list = pl.DataFrame({"month": months}, schema={"month": pl.Utf8})
+    started = periods.select("provider_id", month=pl.col("start").dt.strftime("%Y-%m")).join(month_list, on="month")
+    ended = periods.with_columns(month=pl.col("end").dt.strftime("%Y-%m")).join(month_list, on="month")
+    later = periods.select("hetu", pl.col("start").alias("next_start"))
+    repeats = (
+        ended.select("decision_id", "hetu", "end").join(later, on="hetu", how="inner")
+        .filter((pl.col("next_start") > pl.col("end"))
+                & (pl.col("next_start") <= _add_months_expr(pl.col("end"), REPEAT_MONTHS)))
+        .select("decision_id").unique().with_columns(repeat=pl.lit(True))
+    )
+    ended = ended.join(repeats, on="decision_id", how="left").with_columns(pl.col("repeat").fill_null(False))
+    aggs_end = [pl.len().alias("periods_ended"), pl.col("repeat").sum().alias("repeat_within_6_months")]
+    aggs_end += [(pl.col("next_step") == s.casefold()).sum().alias(m) for s, m in zip(NEXT_STEPS, NEXT_MEASURES)]
+
+    def levels(frame: pl.DataFrame, aggs: list[pl.Expr]) -> pl.DataFrame:
+        mine = frame.group_by("month", "provider_id").agg(aggs)
+        city = frame.group_by("month").agg(aggs).with_columns(provider_id=pl.lit(CITY))
+        return pl.concat([mine, city.select(mine.columns)])
+
+    out = levels(started, [pl.len().alias("periods_started")]).join(
+        levels(ended, aggs_end), on=["month", "provider_id"], how="full", coalesce=True)
+    known = [m for m in months if add_months(month_end(m), REPEAT_MONTHS) <= month_end(last)]
+    return out.with_columns(
+        pl.when(pl.col("month").is_in(known)).then(pl.col("repeat_within_6_months").fill_null(0))
+        .alias("repeat_within_6_months"))
+
+
+def compute(record: TrendRecord, decisions: pl.DataFrame, first: str, last: str) -> Trends:
+    """Every figure of section 9 for the batches `first`..`last` in the record."""
+    batches = record.batches.filter(pl.col("batch").is_between(pl.lit(first), pl.lit(last))).sort("batch")
+    months = batches.get_column("batch").to_list()
+    with_rows = batches.filter(pl.col("trends")).get_column("batch").to_list()
+    missing = [m for m in months if m not in with_rows]
+
+    rows = record.rows.filter(pl.col("batch").is_in(with_rows)).rename({"batch": "month"})
+    invoices = record.invoices.filter(pl.col("batch").is_in(months)).rename({"batch": "month"})
+    old_days = record.days.filter(pl.col("batch").is_in(missing)).rename({"batch": "month"})
+
+    keys = ["month", "provider_id"]
+    money = _by_sum(invoices, {"euros_approved": pl.col("approved_cents")})
+    days = _by_sum(rows, {m: pl.col(m) for m in ("days_paid", "days_held", "days_rejected")})
+    old = _by_sum(old_days, {"days_paid": pl.col("n").filter(pl.col("state") == "paid"),
+                             "days_held": pl.col("n").filter(pl.col("state") == "held")})
+    days = pl.concat([days, old.with_columns(days_rejected=pl.lit(None, dtype=pl.Int64)).select(days.columns)])
+    people = _people(rows)
+    assessed = _assessed(rows, record.assessments)
+    register = _register(decisions, months, last)
+
+    # Who appears in a month: every provider with a recorded invoice or a period starting or ending.
+    scope = pl.concat([
+        invoices.select(keys), register.select(keys),
+        pl.DataFrame({"month": months, "provider_id": [CITY] * len(months)}, schema={"month": pl.Utf8, "provider_id": pl.Utf8}),
+    ]).unique()
+    wide = scope
+    for part in (money, days, people, assessed, register):
+        wide = wide.join(part, on=keys, how="left")
+    has_rows = pl.col("month").is_in(with_rows)
+    zero_counts = ["euros_approved", "days_paid", "days_held", "periods_started", "periods_ended", *NEXT_MEASURES]
+    wide = wide.with_columns(
+        *(pl.col(c).fill_null(0) for c in zero_counts),
+        *(pl.when(has_rows).then(pl.col(c).fill_null(0)) for c in
+          ("days_rejected", "clients_billed", "met", "decisions", "assessed", *SEXES,
+           *(label for _, _, label in AGE_BANDS))),
+    )
+    frame = _long(wide)
+    providers = sorted(set(wide.get_column("provider_id").to_list()) - {CITY})
+    repeats_unknown = [m for m in months if add_months(month_end(m), REPEAT_MONTHS) > month_end(last)]
+    return Trends(first, last, frame, months, providers, missing, repeats_unknown)
+
+
+def _by_sum(frame: pl.DataFrame, sums: dict[str, pl.Expr]) -> pl.DataFrame:
+    aggs = [e.sum().cast(pl.Int64).alias(name) for name, e in sums.items()]
+    mine = frame.group_by("month", "provider_id").agg(aggs)
+    city = frame.group_by("month").agg(aggs).with_columns(provider_id=pl.lit(CITY))
+    return pl.concat([mine, city.select(mine.columns)]) if frame.height else mine
+
+
+def _long(wide: pl.DataFrame) -> pl.DataFrame:
+    """One row per month, provider and measure, in the contract's order; value formatted, number raw."""
+    out = []
+    order = {m: i for i, m in enumerate(MEASURES)}
+    for r in wide.sort("month", "provider_id").iter_rows(named=True):
+        for measure in MEASURES:
+            if measure == "euros_per_paid_day":
+                paid = r["days_paid"]
+                raw = per_day(r["euros_approved"], paid) if paid else None
+            elif measure == "guidance_met_share":
+                raw = (r["met"], r["clients_billed"]) if r["clients_billed"] else None
+            elif measure == "assessment_share":
+                raw = (r["assessed"], r["decisions"]) if r["decisions"] else None
+            else:
+                raw = r[measure]
+            if raw is None:
+                value, number = "", None
+            elif measure in EUROS:
+                value, number = euros(raw), raw / 100
+            elif measure in SHARES:
+                value = share(*raw)
+                number = float(value)
+            else:
+                value, number = count(raw), (raw if raw >= MASK_BELOW else None)
+            out.append((r["month"], r["provider_id"], measure, value, number, order[measure]))
+    frame = pl.DataFrame(out, schema={"month": pl.Utf8, "provider_id": pl.Utf8, "measure": pl.Utf8, "value": pl.Utf8,
+                                      "number": pl.Float64, "order": pl.Int64}, orient="row")
+    return frame.sort("month", "provider_id", "order").drop("order")
+
+
+def report(inbox: Path, outbox: Path, config, first: str, last: str, lang: str, ledger: str | None = None) -> tuple[Path, Trends]:
+    """Read the registers and the ledger, compute, and write `outbox/reports/<first>_<last>/`."""
+    from reconcile.ledger import store as ledger_mod
+    from reconcile.read import registers as registers_mod
+    from reconcile.write import trends_xlsx
+
+    from reconcile.batch import BATCH_RE
+    from reconcile.errors import LedgerError, UsageError
+
+    for option, month in (("--from", first), ("--to", last)):
+        if not BATCH_RE.match(month or ""):
+            raise UsageError(f"{option} {month!r} is not a month like 2026-11.")
+    if first > last:
+        raise UsageError(f"--from {first} is after --to {last}.")
+    where = ledger_mod.location(config.ledger, outbox, ledger)
+    path = ledger_mod.ledger_path(where)
+    if not path.is_file():
+        raise LedgerError(f"There is no ledger at {path}.", "Run `reconcile run` first, or point --ledger at the ledger.")
+    registers = registers_mod.read_registers(inbox, config)
+    with ledger_mod.open_ledger(where, readonly=True, older_ok=True) as book:
+        record = book.trend_record(first, last)
+    trends = compute(record, registers.decisions, first, last)
+    folder = outbox / "reports" / f"{first}_{last}"
+    trends_xlsx.write_report(trends, registers.providers, folder, lang)
+    return folder, trends
