@@ -221,6 +221,7 @@ def write_xlsx(trends: Trends, names: dict[str, str], path: Path, lang: str) -> 
     ws.set_column(1, max(len(months), 1), 11)
     ws.freeze_panes(1, 1)
     for_print(ws)
+    ws.fit_to_pages(1, 1)  # the overview is one page: the city's table and its charts
     top = len(MEASURES) + 2
     for i, (title, primary, secondary) in enumerate(CHARTS):
         chart = wb.add_chart({"type": "line"})
@@ -234,6 +235,10 @@ def write_xlsx(trends: Trends, names: dict[str, str], path: Path, lang: str) -> 
                 chart.add_series(series)
         chart.set_title({"name": T(title, lang), "name_font": {"size": 11}})
         chart.set_legend({"position": "bottom"})
+        chart.set_y_axis({"min": 0, "num_font": {"size": 8}, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+        if secondary:
+            chart.set_y2_axis({"min": 0, "num_font": {"size": 8}})
+        chart.set_x_axis({"num_font": {"size": 8}})
         chart.show_blanks_as("gap")
         chart.set_size({"width": 620, "height": 330})
         ws.insert_chart(top + (i // 2) * 18, 0 if i % 2 == 0 else 3, chart,
@@ -272,9 +277,10 @@ def write_xlsx(trends: Trends, names: dict[str, str], path: Path, lang: str) -> 
     ws = wb.add_worksheet(T("notes", lang))
     lines = [line.format(first=trends.first, last=trends.last) for line in NOTES.get(lang) or NOTES["fi"]]
     lines += missing_text(trends, lang)
-    ws.set_column(0, 0, 120)
+    ws.set_column(0, 0, 110)
     for row, line in enumerate(lines):
         ws.write_string(row, 0, line, fmt["wrap"])
+        ws.set_row(row, 15 * (len(line) // 100 + 1))  # wrapped text gets its height (no program computes it)
     for_print(ws)
     wb.close()
     os.replace(tmp, path)
