@@ -242,9 +242,11 @@ class Ledger:
             rows = conn.execute(
                 "SELECT batch, provider_id, invoice_no, row, decision_id, hetu, days_paid, days_held, days_rejected, "
                 "guidance FROM trend_rows WHERE batch BETWEEN ? AND ? ORDER BY 1, 2, 3, 4", span).fetchall() if trends else []
-            days = conn.execute(
-                "SELECT batch, provider_id, state, count(*) FROM days WHERE batch BETWEEN ? AND ? "
-                "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", span).fetchall()
+            days = []  # counted only for batches recorded without trend rows
+            for batch, has_rows in batches:
+                if not has_rows:
+                    days += conn.execute("SELECT batch, provider_id, state, count(*) FROM days WHERE batch = ? "
+                                         "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", (batch,)).fetchall()
             assessments = conn.execute(
                 "SELECT DISTINCT decision_id, batch, date FROM assessments WHERE batch <= ? ORDER BY 1, 2, 3",
                 (last,)).fetchall()
