@@ -241,8 +241,7 @@ def write_xlsx(trends: Trends, names: dict[str, str], path: Path, lang: str) -> 
         chart.set_x_axis({"num_font": {"size": 8}})
         chart.show_blanks_as("gap")
         chart.set_size({"width": 620, "height": 330})
-        ws.insert_chart(top + (i // 2) * 18, 0 if i % 2 == 0 else 3, chart,
-                        {"x_offset": 0 if i % 2 == 0 else 10})
+        ws.insert_chart(top + (i // 2) * 18, 0, chart, {"x_offset": (i % 2) * 630})  # two abreast, never overlapping
 
     # One sheet per subject: the city and every provider.
     keys = [CITY, *trends.providers]
