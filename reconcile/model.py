@@ -132,6 +132,7 @@ class TrendRecord:
         days_rejected, guidance (one per Asiakkaat row, `reconcile.report.rows`)
     days: batch, provider_id, state ("paid"/"held"), n: the days table, counted
     assessments: decision_id, batch, date: every assessment on record up to the last batch
+    resolutions: batch, provider_id, resolution ("pay"/"reject"), n: held days finance resolved
     """
 
     batches: pl.DataFrame
@@ -139,6 +140,7 @@ class TrendRecord:
     rows: pl.DataFrame
     days: pl.DataFrame
     assessments: pl.DataFrame
+    resolutions: pl.DataFrame
 
     SCHEMAS = {
         "batches": {"batch": pl.Utf8, "trends": pl.Boolean},
@@ -148,19 +150,21 @@ class TrendRecord:
                  "days_rejected": pl.Int64, "guidance": pl.Utf8},
         "days": {"batch": pl.Utf8, "provider_id": pl.Utf8, "state": pl.Utf8, "n": pl.Int64},
         "assessments": {"decision_id": pl.Utf8, "batch": pl.Utf8, "date": pl.Date},
+        "resolutions": {"batch": pl.Utf8, "provider_id": pl.Utf8, "resolution": pl.Utf8, "n": pl.Int64},
     }
 
     @classmethod
-    def from_rows(cls, batches: list, invoices: list, rows: list, days: list, assessments: list) -> "TrendRecord":
+    def from_rows(cls, batches: list, invoices: list, rows: list, days: list, assessments: list,
+                  resolutions: list = ()) -> "TrendRecord":
         """From plain rows in the order of SCHEMAS (dates as ISO text or dates)."""
         frames = {}
         for name, data in (("batches", batches), ("invoices", invoices), ("rows", rows), ("days", days),
-                           ("assessments", assessments)):
+                           ("assessments", assessments), ("resolutions", resolutions)):
             schema = dict(cls.SCHEMAS[name])
             dates = [c for c, t in schema.items() if t == pl.Date]
             if data and dates and isinstance(data[0][list(schema).index(dates[0])], str):
                 schema.update({c: pl.Utf8 for c in dates})
-            frame = pl.DataFrame(data, schema=schema, orient="row")
+            frame = pl.DataFrame([tuple(r) for r in data], schema=schema, orient="row")
             frames[name] = frame.with_columns(pl.col(c).cast(pl.Utf8).str.to_date("%Y-%m-%d") for c in dates
                                               if frame.schema[c] == pl.Utf8)
         return cls(**frames)

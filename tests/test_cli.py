@@ -64,7 +64,7 @@ def test_run_lang_chooses_the_finance_and_audit_language(inbox, tmp_path):
     [
         (["--batch", "11-2026"], 2, "not a month"),
         (["--batch", "2026-05"], 3, "no batch folder"),
-        (["--ledger", "postgresql://db/reconcile"], 3, "PostgreSQL"),
+        (["--ledger", "postgresql://finance:pw@db.invalid/reconcile"], 3, "ledger postgresql://finance@db.invalid/reconcile"),
         (["--bogus"], 2, "No such option"),
     ],
 )

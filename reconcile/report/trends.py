@@ -39,8 +39,10 @@ Definitions (section 9, and where it leaves room, also in the README):
   register's figures, days paid and held and euros; its other figures are
   empty, and `Trends.missing` says which (run the batch again to fill them).
 
-Resolutions of held days (CONTRACT.md section 7) are not in this ledger yet:
-days are counted as the run recorded them.
+Days are counted by their outcome after resolution: where the ledger keeps
+finance's answers on held days (a `resolutions` table, CONTRACT.md section
+7), a held day paid counts as paid and one rejected as rejected; euros are
+the invoices' approved totals as the ledger holds them (after resolution).
 """
 
 from __future__ import annotations
@@ -234,6 +236,14 @@ def compute(record: TrendRecord, decisions: pl.DataFrame, first: str, last: str)
     old = _by_sum(old_days, {"days_paid": pl.col("n").filter(pl.col("state") == "paid"),
                              "days_held": pl.col("n").filter(pl.col("state") == "held")})
     days = pl.concat([days, old.with_columns(days_rejected=pl.lit(None, dtype=pl.Int64)).select(days.columns)])
+    # Held days finance has resolved since the run: paid ones move to paid, rejected ones to rejected.
+    resolved = _by_sum(record.resolutions.filter(pl.col("batch").is_in(months)).rename({"batch": "month"}),
+                       {"pay": pl.col("n").filter(pl.col("resolution") == "pay"),
+                        "reject": pl.col("n").filter(pl.col("resolution") == "reject")})
+    days = days.join(resolved, on=keys, how="left").with_columns(pl.col("pay", "reject").fill_null(0)).select(
+        *keys, days_paid=pl.col("days_paid") + pl.col("pay"),
+        days_held=pl.col("days_held") - pl.col("pay") - pl.col("reject"),
+        days_rejected=pl.col("days_rejected") + pl.col("reject"))
     people = _people(rows)
     assessed = _assessed(rows, record.assessments)
     register = _register(decisions, months, last)
@@ -299,7 +309,7 @@ def _long(wide: pl.DataFrame) -> pl.DataFrame:
 
 def report(inbox: Path, outbox: Path, config, first: str, last: str, lang: str, ledger: str | None = None) -> tuple[Path, Trends]:
     """Read the registers and the ledger, compute, and write `outbox/reports/<first>_<last>/`."""
-    from reconcile.ledger import store as ledger_mod
+    from reconcile import ledger as ledger_mod
     from reconcile.read import registers as registers_mod
     from reconcile.write import trends_xlsx
 
@@ -312,10 +322,10 @@ def report(inbox: Path, outbox: Path, config, first: str, last: str, lang: str, 
     if first > last:
         raise UsageError(f"--from {first} is after --to {last}.")
     where = ledger_mod.location(config.ledger, outbox, ledger)
-    path = ledger_mod.ledger_path(where)
-    if not path.is_file():
-        raise LedgerError(f"There is no ledger at {path}.", "Run `reconcile run` first, or point --ledger at the ledger.")
     registers = registers_mod.read_registers(inbox, config)
+    if not ledger_mod.exists(where):
+        raise LedgerError(f"There is no ledger at {ledger_mod.describe(where)}.",
+                          "Run `reconcile run` first, or point --ledger at the ledger.")
     with ledger_mod.open_ledger(where, readonly=True, older_ok=True) as book:
         record = book.trend_record(first, last)
     trends = compute(record, registers.decisions, first, last)
