@@ -322,3 +322,58 @@ def test_a_ledger_from_before_reports_what_it_can(city, tmp_path):
         "11", "<5", "480.00", "<5")
     assert (feb["clients_billed"], feb["days_rejected"], feb["guidance_met_share"], feb["sex:male"]) == ("", "", "", "")
     assert figures(values, "2026-01", "") == JANUARY_CITY
+
+
+def test_held_days_resolved_by_finance_count_as_paid_or_rejected(city, tmp_path):
+    """The resolutions finance records (CONTRACT.md section 7) move held days; here the table is
+    written as `reconcile resolve` keeps it: one row per answered day."""
+    out = tmp_path / "outbox"
+    ledger = str(tmp_path / "ledger.sqlite")
+    run_all(city, out, ledger)
+    with sqlite3.connect(ledger) as conn:
+        conn.execute("CREATE TABLE resolutions (batch TEXT, provider_id TEXT, invoice_no TEXT, decision_id TEXT, "
+                     "date TEXT, resolution TEXT)")
+        conn.executemany("INSERT INTO resolutions VALUES (?, ?, ?, ?, ?, ?)", [
+            ("2026-02", P1, "P1-02", "D1", "2026-02-03", "pay"),      # A's 3rd paid at P1
+            ("2026-02", P2, "P2-02", "D7", "2026-02-03", "reject"),   # and rejected at P2
+        ])
+    report(city, out, ledger, "2026-02", "2026-02")
+    _, values = read_csv(out / "reports" / "2026-02_2026-02" / "trends.csv")
+    assert [values[("2026-02", "", m)] for m in ("days_paid", "days_held", "days_rejected")] == ["12", "<5", "<5"]
+    assert [values[("2026-02", P1, m)] for m in ("days_paid", "days_held")] == ["8", "<5"]  # 7 + 1
+
+
+def test_repeat_window_ends_on_the_last_day_of_a_shorter_month():
+    """Ended 31 August: a new period up to 28 February counts, 1 March does not; known from --to 2027-02."""
+    import polars as pl
+
+    from reconcile.model import TrendRecord
+    from reconcile.report import trends
+
+    rows = []
+    for i, hetu in enumerate(K):
+        rows.append((f"E{i}", hetu, P1, D(2026, 3, 1), D(2026, 8, 31), None, "muu"))
+        rows.append((f"N{i}", hetu, P1, D(2027, 2, 28) if i < 5 else D(2027, 3, 1), D(2027, 8, 31), None, None))
+    decisions = pl.DataFrame(rows, orient="row", schema={
+        "decision_id": pl.Utf8, "hetu": pl.Utf8, "provider_id": pl.Utf8, "start": pl.Date, "end": pl.Date,
+        "terminated": pl.Date, "next_step": pl.Utf8})
+    record = TrendRecord.from_rows([("2026-08", True)], [], [], [], [])
+    known = trends.compute(record, decisions, "2026-08", "2027-02").frame
+    value = dict(zip(known["measure"], known.filter(pl.col("provider_id") == "")["value"]))
+    assert (value["periods_ended"], value["repeat_within_6_months"], value["next_step:muu"]) == ("6", "5", "6")
+    early = trends.compute(record, decisions, "2026-08", "2027-01").frame
+    assert early.filter((pl.col("provider_id") == "") & (pl.col("measure") == "repeat_within_6_months"))["value"].to_list() == [""]
+
+
+@pytest.mark.postgres
+def test_the_same_report_from_a_postgresql_ledger(city, sqlite_run, pg_url, tmp_path):
+    out, ledger = sqlite_run
+    report(city, out, ledger, "2026-01", "2026-12", "--lang", "sv")
+    pg_out = tmp_path / "outbox"
+    run_all(city, pg_out, pg_url)
+    report(city, pg_out, pg_url, "2026-01", "2026-12", "--lang", "sv")
+    for name in ("trends.csv", "trends.xlsx"):
+        assert (pg_out / "reports" / "2026-01_2026-12" / name).read_bytes() == (
+            out / "reports" / "2026-01_2026-12" / name).read_bytes(), name
+    _, values = read_csv(pg_out / "reports" / "2026-01_2026-12" / "trends.csv")
+    assert figures(values, "2026-01", "") == JANUARY_CITY

@@ -226,7 +226,7 @@ class Ledger:
         Where finance has resolved held days (a `resolutions` table: pay, reject),
         their counts per batch and provider come along.
         """
-        span = batches.c.batch.between(first, last)
+        span = and_(batches.c.batch >= first, batches.c.batch <= last)  # not BETWEEN: PostgreSQL's grammar refuses COLLATE there
         with self.transaction() as conn:
             tables = set(inspect(conn).get_table_names())
             trends = "trend_batches" in tables
@@ -238,13 +238,13 @@ class Ledger:
                                                                .order_by(batches.c.batch)).scalars()]
             invoice_rows = conn.execute(
                 select(invoices.c.batch, invoices.c.provider_id, invoices.c.invoice_no, invoices.c.approved_cents)
-                .where(invoices.c.batch.between(first, last))
+                .where(invoices.c.batch >= first, invoices.c.batch <= last)
                 .order_by(invoices.c.batch, invoices.c.provider_id, invoices.c.invoice_no)).all()
             t = schema.trend_rows.c
             row_rows = conn.execute(
                 select(t.batch, t.provider_id, t.invoice_no, t.row, t.decision_id, t.hetu, t.days_paid, t.days_held,
                        t.days_rejected, t.guidance)
-                .where(t.batch.between(first, last)).order_by(t.batch, t.provider_id, t.invoice_no, t.row)
+                .where(t.batch >= first, t.batch <= last).order_by(t.batch, t.provider_id, t.invoice_no, t.row)
             ).all() if trends else []
             old = [b for b, listed in batch_rows if not listed]
             day_rows = conn.execute(
@@ -259,7 +259,7 @@ class Ledger:
             if "resolutions" in tables:
                 resolved = conn.execute(text(
                     "SELECT batch, provider_id, resolution, count(*) FROM resolutions "
-                    "WHERE batch BETWEEN :first AND :last AND resolution IN ('pay', 'reject') "
+                    "WHERE batch >= :first AND batch <= :last AND resolution IN ('pay', 'reject') "
                     "GROUP BY batch, provider_id, resolution ORDER BY 1, 2, 3"), {"first": first, "last": last}).all()
         return TrendRecord.from_rows([(b, bool(listed)) for b, listed in batch_rows], invoice_rows, row_rows, day_rows,
                                      assessment_rows, resolved)
