@@ -47,17 +47,22 @@ def ledger_for(inbox: Path) -> Path:
     partial.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         batch.run_batch(inbox, Path(tmp) / "outbox", config.load(ROOT / "config"), batch=SOURCE, ledger=str(partial))
+    copy_months(partial)
+    os.replace(partial, ledger)
+    return ledger
+
+
+def copy_months(partial: Path) -> None:
+    """The source batch's records again under each other month."""
     with sqlite3.connect(partial) as conn:
         for month in MONTHS:
             if month == SOURCE:
                 continue
             for table in TABLES:
                 columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
-                rest = ", ".join(c for c in columns if c != "batch")
-                conn.execute(f"INSERT INTO {table} (batch, {rest}) SELECT ?, {rest} FROM {table} WHERE batch = ?",
+                rest = "".join(f', "{c}"' for c in columns if c != "batch")
+                conn.execute(f"INSERT INTO {table} (batch{rest}) SELECT ?{rest} FROM {table} WHERE batch = ?",
                              (month, SOURCE))
-    os.replace(partial, ledger)
-    return ledger
 
 
 def main() -> None:

@@ -278,33 +278,42 @@ def _by_sum(frame: pl.DataFrame, sums: dict[str, pl.Expr]) -> pl.DataFrame:
 
 
 def _long(wide: pl.DataFrame) -> pl.DataFrame:
-    """One row per month, provider and measure, in the contract's order; value formatted, number raw."""
-    out = []
-    order = {m: i for i, m in enumerate(MEASURES)}
-    for r in wide.sort("month", "provider_id").iter_rows(named=True):
-        for measure in MEASURES:
-            if measure == "euros_per_paid_day":
-                paid = r["days_paid"]
-                raw = per_day(r["euros_approved"], paid) if paid else None
-            elif measure == "guidance_met_share":
-                raw = (r["met"], r["clients_billed"]) if r["clients_billed"] else None
-            elif measure == "assessment_share":
-                raw = (r["assessed"], r["decisions"]) if r["decisions"] else None
-            else:
-                raw = r[measure]
-            if raw is None:
-                value, number = "", None
-            elif measure in EUROS:
-                value, number = euros(raw), raw / 100
-            elif measure in SHARES:
-                value = share(*raw)
-                number = float(value)
-            else:
-                value, number = count(raw), (raw if raw >= MASK_BELOW else None)
-            out.append((r["month"], r["provider_id"], measure, value, number, order[measure]))
-    frame = pl.DataFrame(out, schema={"month": pl.Utf8, "provider_id": pl.Utf8, "measure": pl.Utf8, "value": pl.Utf8,
-                                      "number": pl.Float64, "order": pl.Int64}, orient="row")
-    return frame.sort("month", "provider_id", "order").drop("order")
+    """One row per month, provider and measure, in the contract's order; value formatted, number raw.
+
+    Vectorised in Polars with integer arithmetic only: a half-up rounding of a / b
+    is (2a + b) // 2b, for euros per day in cents and for shares in thousandths.
+    """
+    def euro_text(cents: pl.Expr) -> pl.Expr:  # never negative here: approved euros
+        return pl.format("{}.{}", cents // 100, (cents % 100).cast(pl.Utf8).str.zfill(2))
+
+    def ratio(part: str, whole: str) -> pl.Expr:  # thousandths, half up; null without a whole
+        return pl.when(pl.col(whole) > 0).then((2000 * pl.col(part) + pl.col(whole)) // (2 * pl.col(whole)))
+
+    per_day = pl.when(pl.col("days_paid") > 0).then(
+        (2 * pl.col("euros_approved") + pl.col("days_paid")) // (2 * pl.col("days_paid")))
+    shares = {"guidance_met_share": ratio("met", "clients_billed"), "assessment_share": ratio("assessed", "decisions")}
+    values, numbers = [], []
+    for m in MEASURES:
+        if m in EUROS:
+            cents = pl.col("euros_approved") if m == "euros_approved" else per_day
+            values.append(euro_text(cents).alias(m))
+            numbers.append((cents / 100).alias(m))
+        elif m in SHARES:
+            q = shares[m]
+            values.append(pl.format("{}.{}", q // 1000, (q % 1000).cast(pl.Utf8).str.zfill(3)).alias(m))
+            numbers.append((q / 1000).alias(m))
+        else:
+            n = pl.col(m)
+            values.append(pl.when(n < MASK_BELOW).then(pl.lit("<5")).otherwise(n.cast(pl.Utf8)).alias(m))
+            numbers.append(pl.when(n >= MASK_BELOW).then(n.cast(pl.Float64)).alias(m))
+    keys = ["month", "provider_id"]
+    base = wide.sort(keys)
+    text = base.select(*keys, *values).unpivot(index=keys, variable_name="measure", value_name="value")
+    number = base.select(*keys, *(e.cast(pl.Float64) for e in numbers)).unpivot(
+        index=keys, variable_name="measure", value_name="number")
+    order = pl.col("measure").replace_strict({m: i for i, m in enumerate(MEASURES)}, return_dtype=pl.Int64)
+    return (text.with_columns(value=pl.col("value").fill_null(""), number=number.get_column("number"))
+            .sort(*keys, order))
 
 
 def report(inbox: Path, outbox: Path, config, first: str, last: str, lang: str, ledger: str | None = None) -> tuple[Path, Trends]:
