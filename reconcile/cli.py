@@ -205,13 +205,12 @@ def check(inbox: Path, outbox: Path, config_dir: Path, file: Path, ledger: str |
 @click.option("--lang", type=click.Choice(["fi", "sv", "en"]), help="Language of trends.xlsx (default: settings.toml, else fi).")
 def report(inbox: Path, outbox: Path, config_dir: Path, first: str, last: str, ledger: str | None, lang: str | None) -> None:
     """Trends across months from the ledger and the registers: outbox/reports/<from>_<to>/."""
-    from reconcile import config
-    from reconcile.report import trends
+    from reconcile import config, reporting
     from reconcile.write.trends_xlsx import missing_text
 
     cfg = config.load(config_dir)
     lang = lang or cfg.language
-    folder, figures = trends.report(inbox, outbox, cfg, first, last, lang, ledger=ledger)
+    folder, figures = reporting.report(inbox, outbox, cfg, first, last, lang, ledger=ledger)
     months = ", ".join(figures.months) or "none"
     click.echo(f"Trends {first}..{last}: {len(figures.months)} month(s) with a batch ({months}), "
                f"{len(figures.providers)} provider(s).")

@@ -377,3 +377,23 @@ def test_the_same_report_from_a_postgresql_ledger(city, sqlite_run, pg_url, tmp_
             out / "reports" / "2026-01_2026-12" / name).read_bytes(), name
     _, values = read_csv(pg_out / "reports" / "2026-01_2026-12" / "trends.csv")
     assert figures(values, "2026-01", "") == JANUARY_CITY
+
+
+def test_a_ledger_of_the_version_before_the_trend_tables_is_read_as_it_is(city, tmp_path):
+    out = tmp_path / "outbox"
+    ledger = str(tmp_path / "ledger.sqlite")
+    run_all(city, out, ledger)
+    with sqlite3.connect(ledger) as conn:  # what a ledger of schema version 2 holds
+        conn.execute("DROP TABLE trend_rows")
+        conn.execute("DROP TABLE trend_batches")
+        conn.execute("UPDATE schema_version SET version = 2")
+    r = report(city, out, ledger, "2026-01", "2026-07", "--lang", "en")
+    assert "Batches 2026-01, 2026-02, 2026-04 were recorded before the ledger kept" in r.stdout
+    _, values = read_csv(out / "reports" / "2026-01_2026-07" / "trends.csv")
+    jan = figures(values, "2026-01", "")
+    known = {k: v for k, v in JANUARY_CITY.items() if k not in (
+        "clients_billed", "days_rejected", "guidance_met_share", "assessment_share") and not k.startswith(("sex:", "age:"))}
+    assert {k: jan[k] for k in known} == known
+    assert (jan["clients_billed"], jan["days_rejected"], jan["assessment_share"], jan["age:55+"]) == ("", "", "", "")
+    with sqlite3.connect(ledger) as conn:  # read, never migrated by the report
+        assert conn.execute("SELECT version FROM schema_version").fetchone() == (2,)

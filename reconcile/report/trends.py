@@ -4,8 +4,9 @@ Reads only what the ledger keeps (`TrendRecord`: invoices, the per-row
 record each run keeps, days and assessments) and the decisions register;
 never an invoice workbook. `compute` returns one long frame, a row per
 month, provider (`""` for the city) and measure, with the value as the CSV
-shows it and as a number for the workbook; `report` reads, computes and
-writes `outbox/reports/<from>_<to>/`.
+shows it and as a number for the workbook. It reads and writes nothing:
+`reconcile.reporting` gives it the ledger's record and the register, and
+`write.trends_xlsx` lays the figures out.
 
 A month is a batch: the figures of 2026-03 are batch 2026-03's (its late
 invoices for earlier months included) and the register's periods of March
@@ -50,8 +51,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import polars as pl
 
@@ -97,24 +96,6 @@ def add_months(day: dt.date, n: int) -> dt.date:
 
 def _add_months_expr(col: pl.Expr, n: int) -> pl.Expr:
     return col.dt.offset_by(f"{n}mo")  # Polars clamps to the month's last day, as add_months does
-
-
-def euros(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
-
-
-def share(part: int, whole: int) -> str:
-    return str((Decimal(part) / Decimal(whole)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP))
-
-
-def per_day(cents: int, days: int) -> int:
-    """cents / days rounded half up, exactly."""
-    return int((Decimal(cents) / Decimal(days)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def count(n: int) -> str:
-    return "<5" if n < MASK_BELOW else str(n)
 
 
 @dataclass
@@ -314,30 +295,3 @@ def _long(wide: pl.DataFrame) -> pl.DataFrame:
     order = pl.col("measure").replace_strict({m: i for i, m in enumerate(MEASURES)}, return_dtype=pl.Int64)
     return (text.with_columns(value=pl.col("value").fill_null(""), number=number.get_column("number"))
             .sort(*keys, order))
-
-
-def report(inbox: Path, outbox: Path, config, first: str, last: str, lang: str, ledger: str | None = None) -> tuple[Path, Trends]:
-    """Read the registers and the ledger, compute, and write `outbox/reports/<first>_<last>/`."""
-    from reconcile import ledger as ledger_mod
-    from reconcile.read import registers as registers_mod
-    from reconcile.write import trends_xlsx
-
-    from reconcile.batch import BATCH_RE
-    from reconcile.errors import LedgerError, UsageError
-
-    for option, month in (("--from", first), ("--to", last)):
-        if not BATCH_RE.match(month or ""):
-            raise UsageError(f"{option} {month!r} is not a month like 2026-11.")
-    if first > last:
-        raise UsageError(f"--from {first} is after --to {last}.")
-    where = ledger_mod.location(config.ledger, outbox, ledger)
-    registers = registers_mod.read_registers(inbox, config)
-    if not ledger_mod.exists(where):
-        raise LedgerError(f"There is no ledger at {ledger_mod.describe(where)}.",
-                          "Run `reconcile run` first, or point --ledger at the ledger.")
-    with ledger_mod.open_ledger(where, readonly=True, older_ok=True) as book:
-        record = book.trend_record(first, last)
-    trends = compute(record, registers.decisions, first, last)
-    folder = outbox / "reports" / f"{first}_{last}"
-    trends_xlsx.write_report(trends, registers.providers, folder, lang)
-    return folder, trends
