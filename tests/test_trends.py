@@ -397,3 +397,20 @@ def test_a_ledger_of_the_version_before_the_trend_tables_is_read_as_it_is(city, 
     assert (jan["clients_billed"], jan["days_rejected"], jan["assessment_share"], jan["age:55+"]) == ("", "", "", "")
     with sqlite3.connect(ledger) as conn:  # read, never migrated by the report
         assert conn.execute("SELECT version FROM schema_version").fetchone() == (2,)
+
+
+def test_an_invoice_held_for_an_internal_error_records_its_days_as_held(tmp_path):
+    from reconcile import batch, config
+    from reconcile.read import intake, invoice as invoice_mod
+    from reconcile.report import rows
+
+    cfg = config.load(ROOT / "config")
+    path = tmp_path / "x900.xlsx"
+    invoice(path, P1, "X-1", "2026-01", [("D1", A, [7, 8, 9], 2, None), ("D2", "garbled", [12], 2, None)])
+    inv = invoice_mod.read_invoice(intake.submission(path), cfg)
+    held = batch.held_for_error(inv, RuntimeError("a bug"), cfg, "2026-01", "fi")
+    recorded = rows.invoice_rows(held, {"D1": A, "D2": B})
+    assert recorded.select("row", "decision_id", "hetu", "days_paid", "days_held", "days_rejected", "guidance").rows() == [
+        (2, "D1", A, 0, 3, 0, None),
+        (3, "D2", B, 0, 1, 0, None),  # the row's henkilötunnus is garbled: the decision's person
+    ]
