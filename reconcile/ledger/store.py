@@ -20,14 +20,16 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import getpass
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import polars as pl
-from sqlalchemy import Connection, Engine, and_, delete, func, inspect, select, text, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, Engine, and_, any_, bindparam, delete, func, inspect, or_, select, text, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import ProgrammingError, SQLAlchemyError
 
 from reconcile import lock as file_lock
 from reconcile.errors import LedgerError, UsageError
@@ -84,6 +86,28 @@ def processed(result: InvoiceResult) -> bool:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """What of the ledger a batch can meet: its clients' and decisions' days from `first` to `last`
+    (whole Monday–Sunday weeks around the days it bills, late invoices included), its providers'
+    invoice numbers, its decisions' assessments."""
+
+    clients: frozenset[str]  # henkilötunnus, upper case as the ledger keeps them
+    decisions: frozenset[str]
+    providers: frozenset[str]
+    first: dt.date
+    last: dt.date
+
+    @classmethod
+    def around(cls, dates: list[dt.date], clients, decisions, providers) -> "Scope":
+        """The scope of days on these dates: from the Monday before the first to the Sunday after the last."""
+        if not dates:
+            return cls(frozenset(clients), frozenset(decisions), frozenset(providers), dt.date.max, dt.date.min)
+        first, last = min(dates), max(dates)
+        return cls(frozenset(clients), frozenset(decisions), frozenset(providers),
+                   first - dt.timedelta(days=first.weekday()), last + dt.timedelta(days=6 - last.weekday()))
+
+
+@dataclass(frozen=True)
 class SignOff:
     batch: str
     provider_id: str
@@ -111,6 +135,7 @@ class Ledger:
         self._engine = engine
         self._conn = conn
         self._stack = stack
+        self.version_found = schema.SCHEMA_VERSION  # the version it had when opened (0: created now)
 
     def __enter__(self) -> "Ledger":
         return self
@@ -152,9 +177,21 @@ class Ledger:
 
     # Reading
 
-    def history(self, exclude_batch: str = "") -> History:
-        """What the ledger knows from every batch but `exclude_batch` ("" excludes none)."""
+    def history(self, exclude_batch: str = "", *, before: str | None = None, scope: Scope | None = None) -> History:
+        """What the ledger knows from every batch but `exclude_batch` ("" excludes none).
+
+        `before` keeps only batches earlier than it (a run sees the past, never later batches,
+        so a rerun of an old month gives what its first run gave). `scope` keeps only what a
+        batch can meet (see `Scope`), so the cost follows the batch, not the years behind it.
+        """
         signed = invoices.c.signed_off_at.is_not(None).label("signed_off")
+
+        def batches_of(table):
+            kept = [table.c.batch != exclude_batch]
+            if before is not None:
+                kept.append(table.c.batch < before)
+            return kept
+
         with self.transaction() as conn:
             day_rows = {}
             for state in ("paid", "held"):
@@ -163,22 +200,32 @@ class Ledger:
                            days.c.batch, signed)
                     .join(invoices, and_(days.c.batch == invoices.c.batch, days.c.provider_id == invoices.c.provider_id,
                                          days.c.invoice_no == invoices.c.invoice_no))
-                    .where(days.c.state == state, days.c.batch != exclude_batch)
+                    .where(days.c.state == state, *batches_of(days))
                     .order_by(days.c.batch, days.c.provider_id, days.c.invoice_no, days.c.hetu, days.c.date,
                               days.c.decision_id)
                 )
-                day_rows[state] = conn.execute(query).all()
-            invoice_rows = conn.execute(
+                if scope is not None:
+                    query = query.where(days.c.date.between(scope.first.isoformat(), scope.last.isoformat()),
+                                        or_(self._member(days.c.hetu, scope.clients),
+                                            self._member(days.c.decision_id, scope.decisions)))
+                day_rows[state] = conn.execute(query).all() if scope is None or scope.first <= scope.last else []
+            query = (
                 select(invoices.c.provider_id, invoices.c.invoice_no, invoices.c.batch, invoices.c.billing_month,
                        invoices.c.status, signed)
-                .where(invoices.c.batch != exclude_batch)
+                .where(*batches_of(invoices))
                 .order_by(invoices.c.batch, invoices.c.provider_id, invoices.c.invoice_no)
-            ).all()
-            assessment_rows = conn.execute(
+            )
+            if scope is not None:
+                query = query.where(self._member(invoices.c.provider_id, scope.providers))
+            invoice_rows = conn.execute(query).all()
+            query = (
                 select(assessments.c.decision_id, assessments.c.kind, assessments.c.date).distinct()
-                .where(assessments.c.batch != exclude_batch)
+                .where(*batches_of(assessments))
                 .order_by(assessments.c.decision_id, assessments.c.kind, assessments.c.date)
-            ).all()
+            )
+            if scope is not None:
+                query = query.where(self._member(assessments.c.decision_id, scope.decisions))
+            assessment_rows = conn.execute(query).all()
 
         def frame(rows: list, schema_: dict, dates: tuple[str, ...]) -> pl.DataFrame:
             df = pl.DataFrame([tuple(r) for r in rows], schema=schema_, orient="row")
@@ -190,6 +237,13 @@ class Ledger:
             invoices=frame(invoice_rows, _INVOICE_SCHEMA, ("billing_month",)),
             assessments=frame(assessment_rows, _ASSESSMENT_SCHEMA, ("date",)),
         )
+
+    def _member(self, column, values: frozenset[str]):
+        """`column IN values` as ONE parameter (an array on PostgreSQL, JSON on SQLite), however many values."""
+        ordered = sorted(values)
+        if self.backend == "postgresql":
+            return column == any_(bindparam(None, ordered, type_=postgresql.ARRAY(schema.TEXT_)))
+        return column.in_(select(func.json_each(json.dumps(ordered)).table_valued("value").c.value))
 
     def recorded(self, batch: str) -> tuple[str, str] | None:
         """(run_id, outputs_sha256) of the batch's record, or None."""
@@ -437,7 +491,7 @@ def open_ledger(url_or_path: str, readonly: bool = False, holder: str | None = N
             stack.callback(conn.close)
             if holder and path is None:
                 locking.take(conn, holder, where.shown)
-            _prepare(conn, where, readonly, older_ok)
+            found = _prepare(conn, where, readonly, older_ok)
             if holder and path is None:
                 locking.note(conn, holder)
         except SQLAlchemyError as e:
@@ -445,10 +499,19 @@ def open_ledger(url_or_path: str, readonly: bool = False, holder: str | None = N
     except BaseException:
         stack.close()
         raise
-    return Ledger(where, eng, conn, readonly, stack)
+    book = Ledger(where, eng, conn, readonly, stack)
+    book.version_found = found
+    return book
 
 
-def _prepare(conn: Connection, where: Location, readonly: bool, older_ok: bool = False) -> None:
+def migrate(url_or_path: str) -> tuple[int, int]:
+    """Create or upgrade a ledger's schema (as its owner); (version before, version now). 0 before: created."""
+    with open_ledger(url_or_path, holder="reconcile ledger migrate") as book:
+        return book.version_found, schema.SCHEMA_VERSION
+
+
+def _prepare(conn: Connection, where: Location, readonly: bool, older_ok: bool = False) -> int:
+    """Check (read-only) or create and migrate the schema; the version the ledger had (0: none)."""
     with conn.begin():
         if readonly:
             version = schema.version_of(conn, where.shown)
@@ -457,12 +520,19 @@ def _prepare(conn: Connection, where: Location, readonly: bool, older_ok: bool =
             schema.refuse_newer(version, where.shown)
             if version < schema.SCHEMA_VERSION and not older_ok:
                 raise LedgerError(f"The ledger {where} is of an older version ({version}).",
-                                  "Run `reconcile run` once to upgrade it.")
-            return
+                                  "Run `reconcile ledger migrate` (or `reconcile run`) once to upgrade it.")
+            return version
         if where.path is None:
             locking.serialise_migrations(conn)
-        schema.prepare(conn, where.shown)
+        try:
+            return schema.prepare(conn, where.shown)
+        except ProgrammingError as e:  # PostgreSQL: a role without the right to create tables
+            if "permission denied" not in str(e):
+                raise
+            raise LedgerError(f"The ledger {where} needs its tables created or upgraded, and this role may not: "
+                              f"{connect.reason(e, where)}.",
+                              "Run `reconcile ledger migrate URL` once as the database's owner.") from None
 
 
-__all__ = ["Ledger", "SignOff", "open_ledger", "exists", "location", "ledger_path", "lock_path", "describe",
+__all__ = ["Ledger", "Scope", "SignOff", "open_ledger", "migrate", "exists", "location", "ledger_path", "lock_path", "describe",
            "processed"]
