@@ -49,6 +49,7 @@ from reconcile import __version__, lock, progress
 from reconcile.check import check_batch, check_invoices
 from reconcile.read import intake, invoice, registers as registers_mod
 from reconcile import ledger as ledger_mod
+from reconcile.report import rows as report_rows
 from reconcile.config import Config
 from reconcile.errors import ConfigError, JobError, UsageError
 from reconcile.model import BatchResult, History, Invoice, InvoiceResult, Registers
@@ -219,7 +220,8 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
             _pause("ledger")
             clock = time.perf_counter()
             book.record_batch(batch, result.run_id, results, outputs_sha256=sha256_file(ready / MANIFEST),
-                              started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"))
+                              started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                              trend_rows=report_rows.batch_rows(results, registers, ledger_mod.processed))
         except BaseException:  # nothing committed: the previous outbox and ledger stand
             shutil.rmtree(staging, ignore_errors=True)
             shutil.rmtree(ready, ignore_errors=True)

@@ -254,3 +254,25 @@ def ledger_migrate(inbox: Path, outbox: Path, config_dir: Path, ledger: str) -> 
         click.echo(f"The ledger {describe(ledger)} is up to date (schema version {now}).")
     else:
         click.echo(f"Upgraded the ledger {describe(ledger)} from schema version {before} to {now}.")
+
+
+@main.command()
+@common_options
+@click.option("--from", "first", required=True, metavar="YYYY-MM", help="First month of the report.")
+@click.option("--to", "last", required=True, metavar="YYYY-MM", help="Last month of the report.")
+@click.option("--ledger", metavar="PATH|URL", help=LEDGER_HELP)
+@click.option("--lang", type=click.Choice(["fi", "sv", "en"]), help="Language of trends.xlsx (default: settings.toml, else fi).")
+def report(inbox: Path, outbox: Path, config_dir: Path, first: str, last: str, ledger: str | None, lang: str | None) -> None:
+    """Trends across months from the ledger and the registers: outbox/reports/<from>_<to>/."""
+    from reconcile import config, reporting
+    from reconcile.write.trends_xlsx import missing_text
+
+    cfg = config.load(config_dir)
+    lang = lang or cfg.language
+    folder, figures = reporting.report(inbox, outbox, cfg, first, last, lang, ledger=ledger)
+    months = ", ".join(figures.months) or "none"
+    click.echo(f"Trends {first}..{last}: {len(figures.months)} month(s) with a batch ({months}), "
+               f"{len(figures.providers)} provider(s).")
+    for line in missing_text(figures, "en"):
+        click.echo(line)
+    click.echo(f"Results: {folder}/trends.xlsx and trends.csv.")

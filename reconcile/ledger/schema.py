@@ -35,7 +35,7 @@ from sqlalchemy import (BigInteger, CheckConstraint, Column, Connection, Foreign
 
 from reconcile.errors import LedgerError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 class _Text(TypeDecorator):
     """TEXT, compared byte-wise on both backends: COLLATE "C" on PostgreSQL (SQLite's own order).
@@ -144,6 +144,34 @@ lock_holders = Table(  # who holds a database lock (the lock itself is an adviso
 Index("assessments_decision", assessments.c.decision_id)
 Index("days_decision", days.c.decision_id, days.c.date)
 
+# Version 3: what a run keeps for the trends report (reconcile.report.rows). A batch listed in
+# trend_batches was recorded with one trend_rows row per Asiakkaat row of its processed invoices;
+# a batch recorded before version 3 is not listed, and the report says what it cannot tell of it.
+
+trend_batches = Table(
+    "trend_batches", METADATA,
+    Column("batch", TEXT_, primary_key=True),
+    ForeignKeyConstraint(["batch"], ["batches.batch"]),
+)
+
+trend_rows = Table(
+    "trend_rows", METADATA,
+    Column("batch", TEXT_, nullable=False),
+    Column("provider_id", TEXT_, nullable=False),
+    Column("invoice_no", TEXT_, nullable=False),
+    Column("row", Integer, nullable=False),  # the Asiakkaat row
+    Column("decision_id", TEXT_),
+    Column("hetu", TEXT_),  # the person billed; null when the row names no one
+    Column("days_paid", Integer, nullable=False),
+    Column("days_held", Integer, nullable=False),
+    Column("days_rejected", Integer, nullable=False),
+    Column("guidance", TEXT_),  # as R214 decided the row; null when it did not check it
+    CheckConstraint("guidance IN ('met', 'below')", name="trend_rows_guidance"),
+    PrimaryKeyConstraint("batch", "provider_id", "invoice_no", "row"),
+    ForeignKeyConstraint(["batch", "provider_id", "invoice_no"],
+                         ["invoices.batch", "invoices.provider_id", "invoices.invoice_no"]),
+)
+
 LEDGER_TABLES = frozenset({"schema_version", "batches", "invoices", "days", "assessments"})  # of every version
 
 
@@ -164,6 +192,7 @@ def create(*names: str) -> Callable[[Connection], None]:
 # version -> what takes a ledger from the version before to it (version 1 is the first ledger ever written).
 STEPS: dict[int, Callable[[Connection], None]] = {
     2: create("runs", "lock_holders", "assessments_decision", "days_decision"),
+    3: create("trend_batches", "trend_rows"),
 }
 assert sorted(STEPS) == list(range(2, SCHEMA_VERSION + 1)), "one step per version after 1"
 
@@ -206,4 +235,5 @@ def prepare(conn: Connection, where: str) -> int:
 
 
 __all__ = ["METADATA", "SCHEMA_VERSION", "STEPS", "TEXT_", "CENTS", "create", "prepare", "version_of", "refuse_newer",
-           "schema_version", "batches", "invoices", "days", "assessments", "runs", "lock_holders"]
+           "schema_version", "batches", "invoices", "days", "assessments", "runs", "lock_holders", "trend_batches",
+           "trend_rows"]

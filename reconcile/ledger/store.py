@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Iterator
 
 import polars as pl
-from sqlalchemy import Connection, Engine, and_, any_, bindparam, delete, false, func, inspect, or_, select, update
+from sqlalchemy import Connection, Engine, and_, any_, bindparam, delete, false, func, inspect, or_, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, ProgrammingError, SQLAlchemyError
 
@@ -35,8 +35,8 @@ from reconcile import lock as file_lock
 from reconcile.errors import LedgerError, UsageError
 from reconcile.ledger import connect, locking, schema
 from reconcile.ledger.connect import Location
-from reconcile.ledger.schema import assessments, batches, days, invoices, runs
-from reconcile.model import History, InvoiceResult
+from reconcile.ledger.schema import assessments, batches, days, invoices, runs, trend_batches
+from reconcile.model import History, InvoiceResult, TrendRecord
 
 _DAY_SCHEMA = {"hetu": pl.Utf8, "date": pl.Utf8, "decision_id": pl.Utf8, "provider_id": pl.Utf8,
                "invoice_no": pl.Utf8, "batch": pl.Utf8, "signed_off": pl.Boolean}
@@ -315,6 +315,52 @@ class Ledger:
                 "Send corrections in a later batch.",
             )
 
+    def trend_record(self, first: str, last: str) -> TrendRecord:
+        """What the ledger keeps for the trends report on the batches `first`..`last` (YYYY-MM).
+
+        Works on a ledger of an older version (opened with `older_ok`): a batch
+        recorded without trend rows comes with its days counted from `days`.
+        Where finance has resolved held days (a `resolutions` table: pay, reject),
+        their counts per batch and provider come along.
+        """
+        span = and_(batches.c.batch >= first, batches.c.batch <= last)  # not BETWEEN: PostgreSQL's grammar refuses COLLATE there
+        with self.transaction() as conn:
+            tables = set(inspect(conn).get_table_names())
+            trends = "trend_batches" in tables
+            if trends:
+                listed = select(trend_batches.c.batch).where(trend_batches.c.batch == batches.c.batch).exists()
+                batch_rows = conn.execute(select(batches.c.batch, listed).where(span).order_by(batches.c.batch)).all()
+            else:
+                batch_rows = [(b, False) for b in conn.execute(select(batches.c.batch).where(span)
+                                                               .order_by(batches.c.batch)).scalars()]
+            invoice_rows = conn.execute(
+                select(invoices.c.batch, invoices.c.provider_id, invoices.c.invoice_no, invoices.c.approved_cents)
+                .where(invoices.c.batch >= first, invoices.c.batch <= last)
+                .order_by(invoices.c.batch, invoices.c.provider_id, invoices.c.invoice_no)).all()
+            t = schema.trend_rows.c
+            row_rows = conn.execute(
+                select(t.batch, t.provider_id, t.invoice_no, t.row, t.decision_id, t.hetu, t.days_paid, t.days_held,
+                       t.days_rejected, t.guidance)
+                .where(t.batch >= first, t.batch <= last).order_by(t.batch, t.provider_id, t.invoice_no, t.row)
+            ).all() if trends else []
+            old = [b for b, listed in batch_rows if not listed]
+            day_rows = conn.execute(
+                select(days.c.batch, days.c.provider_id, days.c.state, func.count())
+                .where(days.c.batch.in_(old)).group_by(days.c.batch, days.c.provider_id, days.c.state)
+                .order_by(days.c.batch, days.c.provider_id, days.c.state)).all() if old else []
+            assessment_rows = conn.execute(
+                select(assessments.c.decision_id, assessments.c.batch, assessments.c.date).distinct()
+                .where(assessments.c.batch <= last)
+                .order_by(assessments.c.decision_id, assessments.c.batch, assessments.c.date)).all()
+            resolved = []
+            if "resolutions" in tables:
+                resolved = conn.execute(text(
+                    "SELECT batch, provider_id, resolution, count(*) FROM resolutions "
+                    "WHERE batch >= :first AND batch <= :last AND resolution IN ('pay', 'reject') "
+                    "GROUP BY batch, provider_id, resolution ORDER BY 1, 2, 3"), {"first": first, "last": last}).all()
+        return TrendRecord.from_rows([(b, bool(listed)) for b, listed in batch_rows], invoice_rows, row_rows, day_rows,
+                                     assessment_rows, resolved)
+
     def runs(self, batch: str | None = None) -> list[dict]:
         """The log of recorded runs (of one batch, or all), oldest first."""
         query = select(runs).order_by(runs.c.finished_at, runs.c.batch)
@@ -326,13 +372,16 @@ class Ledger:
     # Writing
 
     def record_batch(self, batch: str, run_id: str, results: list[InvoiceResult], outputs_sha256: str = "",
-                     started_at: str | None = None, who: str | None = None) -> None:
+                     started_at: str | None = None, who: str | None = None,
+                     trend_rows: pl.DataFrame | None = None) -> None:
         """Replace the batch's record with these results, in one transaction.
 
         Only processed invoices are recorded (`processed`), with their paid and
         held days and the assessment dates of their rows not rejected as a whole.
         `outputs_sha256` ties the record to the outbox written for it (crash recovery).
         The run is logged in `runs` (who, when, the run it replaced).
+        `trend_rows` (`reconcile.report.rows.ROW_SCHEMA`) is the batch's record for the
+        trends report; None records none (the batch reports as one recorded before it).
         """
         finished = _now("microseconds")
         invoice_rows, day_rows, assessment_rows = [], [], set()
@@ -344,7 +393,7 @@ class Ledger:
         with self.transaction() as conn:
             self.refuse_if_signed_off(batch)
             replaced = conn.execute(select(batches.c.run_id).where(batches.c.batch == batch)).scalar()
-            for table in (days, assessments, invoices, batches):
+            for table in (schema.trend_rows, trend_batches, days, assessments, invoices, batches):
                 conn.execute(delete(table).where(table.c.batch == batch))
             conn.execute(batches.insert().values(batch=batch, run_id=run_id, recorded_at=_now(),
                                                  outputs_sha256=outputs_sha256))
@@ -352,6 +401,9 @@ class Ledger:
             self.insert_many(conn, days, day_rows)
             self.insert_many(conn, assessments, [dict(zip(("batch", "decision_id", "kind", "date"), r))
                                                  for r in sorted(assessment_rows)])
+            if trend_rows is not None:
+                conn.execute(trend_batches.insert().values(batch=batch))
+                self.insert_many(conn, schema.trend_rows, trend_rows.with_columns(batch=pl.lit(batch)).to_dicts())
             conn.execute(runs.insert().values(batch=batch, run_id=run_id, started_at=started_at or finished,
                                               finished_at=finished, who=who or _user(), replaced_run_id=replaced))
 
@@ -449,14 +501,15 @@ def _open_error(e: SQLAlchemyError, where: Location) -> LedgerError:
                        "Check the URL, that the server runs, the user's password (PGPASSWORD or ~/.pgpass) and rights.")
 
 
-def open_ledger(url_or_path: str, readonly: bool = False, holder: str | None = None) -> Ledger:
+def open_ledger(url_or_path: str, readonly: bool = False, holder: str | None = None, older_ok: bool = False) -> Ledger:
     """Open (and create or migrate, unless `readonly`) the ledger at a path or URL.
 
     `holder` (a command line, "reconcile run --batch 2026-11") takes the
     ledger's writer lock for the Ledger's life, before anything is created or
     read; a second holder gets LockHeld (exit 4) naming the first. Read-only
     opening of a ledger that does not exist is a LedgerError; callers that can
-    do without a ledger ask `exists(...)` first.
+    do without a ledger ask `exists(...)` first. `older_ok` (read-only): a ledger of an
+    older version is read as it is, by readers that can do with what it holds (the trends report).
     """
     where = connect.parse(url_or_path)
     path = where.path
@@ -479,7 +532,7 @@ def open_ledger(url_or_path: str, readonly: bool = False, holder: str | None = N
             stack.callback(conn.close)
             if holder and path is None:
                 locking.take(conn, holder, where.shown)
-            found = _prepare(conn, where, readonly)
+            found = _prepare(conn, where, readonly, older_ok)
             if holder and path is None:
                 locking.note(conn, holder)
         except SQLAlchemyError as e:
@@ -498,7 +551,7 @@ def migrate(url_or_path: str) -> tuple[int, int]:
         return book.version_found, schema.SCHEMA_VERSION
 
 
-def _prepare(conn: Connection, where: Location, readonly: bool) -> int:
+def _prepare(conn: Connection, where: Location, readonly: bool, older_ok: bool = False) -> int:
     """Check (read-only) or create and migrate the schema; the version the ledger had (0: none)."""
     with conn.begin():
         if readonly:
@@ -506,7 +559,7 @@ def _prepare(conn: Connection, where: Location, readonly: bool) -> int:
             if version == 0:
                 raise LedgerError(f"The ledger {where} is empty.")
             schema.refuse_newer(version, where.shown)
-            if version < schema.SCHEMA_VERSION:
+            if version < schema.SCHEMA_VERSION and not older_ok:
                 raise LedgerError(f"The ledger {where} is of an older version ({version}).",
                                   "Run `reconcile ledger migrate` (or `reconcile run`) once to upgrade it.")
             return version
