@@ -1,6 +1,7 @@
 """audit/compliance.xlsx: the figures of RULES.md section 5 against values computed by hand."""
 
 import datetime as dt
+import re
 import zipfile
 from pathlib import Path
 
@@ -281,3 +282,92 @@ def test_definitions_sheet_defines_every_column_and_shows_the_rates_applied(shar
     # ... and the benefit sheet earns at the billed month's rate: A's 4 days at 9.50, B2's 4 at 9.00.
     per = {r["Päätös"]: (r["€/pv"], r["€"]) for r in _table(book["Etuusperuste"]) if r["Päätös"]}
     assert (per["A1"], per["B2"]) == ((9.5, 38), (9, 36))
+
+
+# --- the audit language, every word (issue 14, item 10) ------------------------------------------
+
+# Words only one language uses, as compliance.xlsx writes them (the lists are checked apart below).
+WORDS = {
+    "fi": {"ei", "tai", "ja", "päiviä", "päivää", "asiakkaita", "asiakkaista", "erä", "erän", "koko", "kuukautta",
+           "työttömyysetuus", "toimeentulotuki", "kuntoutustuki", "eläke", "kulukorvaus", "toimintaraha",
+           "jatkopolku", "työ", "koulutus", "työkokeilu", "uusi", "jakso", "muu", "kirjattu", "yhteensä",
+           "osallistujapäivät", "päätös", "päätöksen", "päätöksistä", "laskun", "havainnot", "sääntö", "lain",
+           "mukaan", "jakson", "pituus", "hylätty", "maksettu", "pidätetty", "laskutettu", "hyväksytty",
+           "palveluntuottaja", "nimi", "etuus", "korvaus", "välilehti", "sarake", "määritelmät", "hinta",
+           "tuntematon"},
+    "sv": {"och", "inte", "för", "klienter", "klienterna", "dagar", "beslut", "besluten", "omgång", "omgången",
+           "hela", "månad", "månader", "förmån", "ersättning", "utkomststöd", "arbetslöshetsförmån",
+           "kostnadsersättning", "verksamhetspenning", "ny", "annat", "ej", "antecknad", "regel", "anmärkningar",
+           "fakturerat", "godkänt", "innehållet", "avvisat", "namn", "perioden", "beslutet", "lagen", "enligt",
+           "är", "lång", "sammanfattning", "blad", "kolumn", "taxa", "okänd"},
+    "en": {"the", "and", "of", "months", "month", "provider", "another", "clients", "client", "days", "guidance",
+           "periods", "whole", "batch", "benefit", "unemployment", "assistance", "allowance", "expense", "not",
+           "recorded", "findings", "rule", "decision", "decisions", "invoice", "invoices", "week", "paid", "held",
+           "rejected", "claimed", "approved", "with", "from", "rate", "value", "sheet", "column", "what", "law",
+           "allows", "long", "new", "other", "work", "unknown", "summary", "definitions", "name"},
+}
+TOKEN = re.compile(r"[^\W\d_]+")
+
+
+def foreign(text: str, lang: str) -> set[str]:
+    """Words of the other two languages in `text`."""
+    others = set().union(*(words for k, words in WORDS.items() if k != lang))
+    return set(TOKEN.findall(text.casefold())) & others
+
+
+def test_the_word_lists_tell_the_languages_apart():
+    for lang, words in WORDS.items():
+        for other, theirs in WORDS.items():
+            assert other == lang or not words & theirs, (lang, other, words & theirs)
+    assert foreign("Päätöksen jakson pituus on 2 kk; lain mukaan jakso on 3–24 months.", "fi") == {"months"}
+    assert foreign("Förmån: arbetslöshetsförmån, kulukorvaus", "sv") == {"kulukorvaus"}
+
+
+def our_texts(path: Path, lang: str) -> list[tuple[str, str]]:
+    """(where, text) for every text the program wrote into compliance.xlsx: sheet names, every text cell
+    but the columns that hold data (names of providers and clients, Y-tunnus, invoice and decision
+    numbers), and the charts' titles and series names."""
+    from reconcile.text import messages
+
+    data = {messages.label(k, lang) for k in ("provider", "name", "provider_id", "invoice_no", "decision")}
+    book = openpyxl.load_workbook(path)
+    out = [("sheet", ws.title) for ws in book.worksheets]
+    for ws in book.worksheets:
+        rows = list(ws.iter_rows(values_only=True))
+        skip = {i for i, h in enumerate(rows[1]) if h in data} if ws.title != book.worksheets[-1].title else set()
+        for r, row in enumerate(rows):
+            for i, v in enumerate(row):
+                if isinstance(v, str) and (r < 2 or i not in skip):
+                    out.append((f"{ws.title}!{r + 1}:{i + 1}", v))
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/charts/chart"):
+                xml = z.read(name).decode("utf-8")
+                out += [(name, t) for t in re.findall(r"<a:t>([^<]*)</a:t>", xml)]
+                out += [(name, t) for t in re.findall(r"<c:v>([^<]*)</c:v>", xml) if TOKEN.search(t)]
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo_result(tmp_path_factory):
+    """The committed demo inbox's two batches, run end to end; the November result."""
+    import shutil
+
+    from reconcile import batch as batch_mod
+
+    tmp = tmp_path_factory.mktemp("audit-language")
+    shutil.copytree(ROOT / "inbox", tmp / "inbox")
+    cfg = config.load(ROOT / "config")
+    batch_mod.run_batch(tmp / "inbox", tmp / "outbox", cfg, "2026-10", str(tmp / "ledger.sqlite"))
+    return batch_mod.run_batch(tmp / "inbox", tmp / "outbox", cfg, "2026-11", str(tmp / "ledger.sqlite")), tmp
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+def test_compliance_workbook_is_in_the_audit_language_only(demo_result, lang):
+    result, tmp = demo_result
+    assert result.register_findings and any(inv.status == "rejected" for inv in result.invoices)  # R224, F rules
+    path = write_compliance(result, tmp / f"compliance-{lang}.xlsx", config.load(ROOT / "config"), lang)
+    texts = our_texts(path, lang)
+    assert len(texts) > 200  # every sheet, the definitions and both charts were read
+    assert [(where, sorted(foreign(text, lang)), text) for where, text in texts if foreign(text, lang)] == []
