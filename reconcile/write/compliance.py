@@ -29,7 +29,7 @@ from reconcile.report.compliance import Label, Said, Table, rates, tables
 from reconcile.text import messages, rules
 from reconcile.write.approval_xlsx import provider_names
 from reconcile.write.manifest import rates_applied
-from reconcile.write.xlsxutil import EURO_FORMAT, batch_time, fit_widths, normalise_zip, write_value
+from reconcile.write.xlsxutil import EURO_FORMAT, batch_time, fit_widths, for_print, normalise_zip, write_value
 
 # The report's own words (`report.compliance.T`), by key; register codes by their value.
 TEXT = {
@@ -340,10 +340,8 @@ def write_compliance(result: BatchResult, out: Path, config: Config, lang: str) 
                 widths[col] = max(widths[col], put(ws, r, col, v, cell_fmt))
         fit_widths(ws, widths)
         ws.freeze_panes(2, 2)
-        ws.set_paper(9)
-        ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(0, 1)
+        for_print(ws)
+        ws.repeat_rows(0, 1)  # the heading row and the column headings on every page
         ws.autofilter(1, 0, max(len(t.rows), 1) + 1, len(headers) - 1)
         return ws, name
 
@@ -435,7 +433,5 @@ def definitions(wb, fmt: dict, shown: list[Table], applied: Table, words, own, t
     ws.set_column(1, 1, 40)
     ws.set_column(2, 2, 100)
     ws.freeze_panes(2, 0)
-    ws.set_paper(9)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    for_print(ws)
     ws.repeat_rows(0, 1)
