@@ -151,3 +151,42 @@ def test_a_row_held_as_a_whole_holds_the_days_that_passed_up_to_the_claim():
     r = price(whole="hold", days_claimed=3, fee_cents=13500, meals=0, travel_cents=0, days_paid_raw=0, days_held_raw=5)
     assert item(r, "fee") == (13500, 0, 13500, 0)
     assert (r["status"], r["days_paid"], r["days_held"]) == ("held", 0, 3)
+
+
+# --- what the mutation run (tools/mutate.py) showed untested -----------------------------------
+
+
+def test_an_empty_days_claimed_cell_claims_no_day():
+    # C empty = 0: the fee is claimed but no day of it can be paid.
+    r = price(days_claimed=None, fee_cents=9000, meals=0, travel_cents=0, days_paid_raw=2)
+    assert item(r, "fee") == (9000, 0, 0, 9000)
+    assert (r["status"], r["days_paid"]) == ("rejected", 0)
+
+
+def test_a_decision_without_a_day_value_or_travel_pays_no_fee_or_travel():
+    r = price(d_value_cents=None, d_travel_cents=None, meals=0)
+    assert item(r, "fee") == (18000, 0, 0, 18000)
+    assert item(r, "travel") == (2000, 0, 0, 2000)
+
+
+def test_a_row_rejected_as_a_whole_holds_nothing_even_with_held_days():
+    r = price(whole="reject", days_paid_raw=0, days_held_raw=2)
+    assert item(r, "fee") == (18000, 0, 0, 18000)
+    assert (r["days_paid"], r["days_held"]) == (0, 0)
+
+
+@pytest.mark.parametrize("whole, status", [("reject", "rejected"), ("hold", "held")])
+def test_a_row_decided_as_a_whole_keeps_its_status_when_it_claims_nothing(whole, status):
+    r = price(whole=whole, days_claimed=0, fee_cents=0, meals=0, travel_cents=0)
+    assert [item(r, i) for i in ("fee", "meals", "meal_comp", "travel")] == [(0, 0, 0, 0)] * 4
+    assert r["status"] == status
+
+
+@pytest.mark.parametrize("whole, split", [("reject", (13500, 0, 0, 13500)), ("hold", (13500, 0, 13500, 0))])
+def test_whole_rows_move_every_item_and_count_no_day(whole, split):
+    # A workbook decided as a whole (an F rule, or X900): no day is paid or held, whatever it claims.
+    frame = pl.DataFrame([row(days_claimed=3, fee_cents=13500, meals=0, travel_cents=0, days_paid_raw=None,
+                              days_held_raw=None)]).drop("whole", "days_paid_raw", "days_held_raw")
+    r = amounts.whole_rows(frame, whole).row(0, named=True)
+    assert item(r, "fee") == split
+    assert (r["days_paid"], r["days_held"]) == (0, 0)
