@@ -465,3 +465,25 @@ def test_x900_on_a_workbook_without_readable_rows_holds_its_lasku_total(tmp_path
     assert held.status == "held" and held.rows is None
     assert held.items == {"fee": Money(25000, 0, 25000, 0), "meals": Money(), "meal_comp": Money(), "travel": Money()}
     assert [(f.rule, f.found) for f in held.findings if f.rule == "X900"] == [("X900", "ZeroDivisionError")]
+
+
+def test_a_day_over_eight_hours_is_flagged_from_the_first_hundredth(tmp_path):
+    # 8 h is not a long day; 8.01 h is (R226, a warning on a paid day).
+    b = Batch(tmp_path, [decision()])
+    att = [calendar(days={2: "8", 3: "8,01"})]
+    b.invoice("a.xlsx", header(), [client(days=2)], att)
+    [r], _ = b.run()
+    assert found(r) == [("R226", "Läsnäolo!" + wb.cell(att, 3, 0), "D-1", D(2026, 11, 3))]
+    assert r.findings[0].found == "8.01" and r.total == Money(9000, 9000, 0, 0)
+
+
+def test_a_day_paid_to_another_provider_under_the_same_invoice_number_is_r217(tmp_path):
+    # Y2's invoice L-1 of October was paid for Tue 3 November; Y1 bills the same client and day
+    # on its own invoice L-1: another provider's payment, whatever the number says.
+    b = Batch(tmp_path, [decision("D-1", H1, Y1)])
+    b.paid((H1, "D-1", D(2026, 11, 3)), provider_id=Y2, invoice_no="L-1")
+    att = [calendar("D-1", H1, {2: "X", 3: "X"})]
+    b.invoice("a.xlsx", header(Y1, "L-1"), [client("D-1", H1, days=2)], att)
+    [r], _ = b.run()
+    assert found(r) == [("R217", "Läsnäolo!" + wb.cell(att, 3, 0), "D-1", D(2026, 11, 3))]
+    assert r.total == Money(9000, 4500, 0, 4500)
