@@ -487,3 +487,27 @@ def test_a_day_paid_to_another_provider_under_the_same_invoice_number_is_r217(tm
     [r], _ = b.run()
     assert found(r) == [("R217", "Läsnäolo!" + wb.cell(att, 3, 0), "D-1", D(2026, 11, 3))]
     assert r.total == Money(9000, 4500, 0, 4500)
+
+
+def test_a_day_of_exactly_four_hours_is_paid(tmp_path):
+    # The minimum is 4 hours: 4 is paid, 3.99 is R206.
+    b = Batch(tmp_path, [decision()])
+    att = [calendar(days={2: "4", 3: "3,99"})]
+    b.invoice("a.xlsx", header(), [client(days=2)], att)
+    [r], _ = b.run()
+    assert found(r) == [("R206", "Läsnäolo!" + wb.cell(att, 3, 0), "D-1", D(2026, 11, 3))]
+    assert r.total == Money(9000, 4500, 0, 4500)
+
+
+def test_a_day_cell_with_an_unknown_code_is_v105_and_nothing_else(tmp_path):
+    # `E` is not a code of the contract: the reader's V105 rejects the day (its value, 45.00, on
+    # the finding); no day check runs on it, so it gets no R206 for its missing hours.
+    b = Batch(tmp_path, [decision()])
+    att = [calendar(days={2: "X", 3: "E"})]
+    b.invoice("a.xlsx", header(), [client(days=2)], att)
+    [r], _ = b.run()
+    assert [(f.rule, f.location.ref, f.amount_cents) for f in r.findings] == [
+        ("V105", "Läsnäolo!" + wb.cell(att, 3, 0), -4500)]
+    assert r.day_outcomes.select("date", "outcome", "rule").rows() == [
+        (D(2026, 11, 2), "paid", None), (D(2026, 11, 3), "rejected", "V105")]
+    assert r.total == Money(9000, 4500, 0, 4500)
