@@ -9,6 +9,7 @@ in such a sentence is shortened to its birth date (`messages.redact`).
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -37,6 +38,9 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 traceback.print_exc()
             click.echo(f"reconcile: {redact(str(e))}", err=True)
             sys.exit(e.exit_code)
+        except BrokenPipeError:  # `reconcile ... | head`: the reader has gone, so has the rest of the output
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException):
             raise
         except Exception as e:  # a bug: say so plainly, keep the traceback for --debug
@@ -105,7 +109,8 @@ def template(inbox: Path, outbox: Path, config_dir: Path, provider_id: str | Non
         click.echo(template_mod.write_template(regs, cfg, provider_id, first, target, lang))
 
 
-LEDGER_HELP = "Ledger file or sqlite:/// URL (default: config's ledger, else <outbox>/ledger.sqlite)."
+LEDGER_HELP = ("Ledger file, sqlite:/// or postgresql://user@host:port/db URL "
+               "(default: config's ledger, else <outbox>/ledger.sqlite).")
 
 
 @main.command()
@@ -117,7 +122,6 @@ LEDGER_HELP = "Ledger file or sqlite:/// URL (default: config's ledger, else <ou
 def run(inbox: Path, outbox: Path, config_dir: Path, batch: str | None, ledger: str | None, quiet: bool, lang: str | None) -> None:
     """Process one batch of invoices and write its outbox; findings are not a failure."""
     from reconcile import batch as batch_mod, config, progress
-    from reconcile.model import STATUSES
 
     cfg = config.load(config_dir)
     if lang:
@@ -128,12 +132,33 @@ def run(inbox: Path, outbox: Path, config_dir: Path, batch: str | None, ledger: 
             result = batch_mod.run_batch(inbox, outbox, cfg, batch=batch, ledger=ledger)
     finally:
         bar.close()
-    counts = {s: sum(1 for inv in result.invoices if inv.status == s) for s in STATUSES}
     click.echo(f"Batch {result.batch}, run {result.run_id}: {len(result.invoices)} invoice(s), {len(result.findings)} finding(s).")
-    for status, n in counts.items():
-        click.echo(f"  {status}: {n}")
+    if not result.invoices:
+        click.echo(f"The batch folder {inbox / result.batch} holds no submissions: nothing was checked. "
+                   "The batch's outputs were written all the same.")
+    for line in summary_lines(result):
+        click.echo(line)
     folder = outbox / result.batch
     click.echo(f"Results: {folder}/ (finance/approval.xlsx for finance, audit/ for auditors, providers/ and rejected/ for each provider).")
+
+
+def summary_lines(result: Any) -> list[str]:
+    """The run's totals for the terminal: euros claimed, approved, held and rejected, then invoices by status.
+
+    Euros come first because money held inside partly approved invoices is
+    invisible in the counts by status.
+    """
+    from reconcile.model import STATUSES, Money
+    from reconcile.text.format import euros as eur
+
+    total = sum((inv.total for inv in result.invoices), Money())
+    lines = [f"  claimed {eur(total.claimed)} EUR: approved {eur(total.approved)}, held {eur(total.held)}, "
+             f"rejected {eur(total.rejected)}"]
+    for status in STATUSES:
+        chosen = [inv for inv in result.invoices if inv.status == status]
+        money = sum((inv.total for inv in chosen), Money())
+        lines.append(f"  {status}: {len(chosen)} invoice(s), claimed {eur(money.claimed)} EUR")
+    return lines
 
 
 @main.command()
@@ -146,8 +171,7 @@ def approve(inbox: Path, outbox: Path, config_dir: Path, batch: str, invoice_no:
     """Record finance's sign-off of an invoice in the ledger; its days can never be paid again."""
     import getpass
 
-    from reconcile import config, lock
-    from reconcile.ledger import store as ledger_mod
+    from reconcile import config, ledger as ledger_mod
     from reconcile.batch import BATCH_RE
     from reconcile.errors import LedgerError, UsageError
 
@@ -155,12 +179,11 @@ def approve(inbox: Path, outbox: Path, config_dir: Path, batch: str, invoice_no:
         raise UsageError(f"--batch {batch!r} is not a month like 2026-11.")
     cfg = config.load(config_dir)
     where = ledger_mod.location(cfg.ledger, outbox, ledger)
-    path = ledger_mod.ledger_path(where)
-    if not path.is_file():
-        raise LedgerError(f"There is no ledger at {path}.", "Run `reconcile run` first, or point --ledger at the ledger.")
-    with lock.hold(ledger_mod.lock_path(where), f"reconcile approve --batch {batch} --invoice {invoice_no}", f"the ledger {path}"):
-        with ledger_mod.open_ledger(where) as book:
-            done = book.approve(batch, invoice_no, provider, getpass.getuser())
+    if not ledger_mod.exists(where):
+        raise LedgerError(f"There is no ledger at {ledger_mod.describe(where)}.",
+                          "Run `reconcile run` first, or point --ledger at the ledger.")
+    with ledger_mod.open_ledger(where, holder=f"reconcile approve --batch {batch} --invoice {invoice_no}") as book:
+        done = book.approve(batch, invoice_no, provider, getpass.getuser())
     if done.already:
         click.echo(f"Invoice {done.invoice_no} of {done.provider_id} (batch {batch}) was already signed off by {done.signed_off_by} at {done.signed_off_at}.")
     else:
@@ -176,8 +199,7 @@ def check(inbox: Path, outbox: Path, config_dir: Path, file: Path, ledger: str |
 
     Exit status 0: no errors; 1: errors found; 3: the file cannot be read.
     """
-    from reconcile import batch as batch_mod, config
-    from reconcile.ledger import store as ledger_mod
+    from reconcile import batch as batch_mod, config, ledger as ledger_mod
     from reconcile.text import messages
     from reconcile.text.format import euros as eur
     from reconcile.write.csvs import cell_key
@@ -198,3 +220,47 @@ def check(inbox: Path, outbox: Path, config_dir: Path, file: Path, ledger: str |
     if any(f.rule in ("F001", "F002") for f in result.findings):
         sys.exit(3)
     sys.exit(1 if errors else 0)
+
+
+@main.group("ledger")
+def ledger_group() -> None:
+    """Set up, upgrade or copy a ledger (a SQLite file or a PostgreSQL database)."""
+
+
+@ledger_group.command("copy")
+@click.argument("source", metavar="SOURCE")
+@click.argument("target", metavar="TARGET")
+@common_options
+def ledger_copy(inbox: Path, outbox: Path, config_dir: Path, source: str, target: str) -> None:
+    """Copy the whole ledger SOURCE into the empty ledger TARGET and check that both hold the same.
+
+    Each is a file path, a sqlite:/// or a postgresql:// URL. A TARGET that holds
+    any record is refused (exit 3); so is a copy whose days, invoices or euro
+    totals differ from the source's (nothing is copied then).
+    """
+    from reconcile.ledger import copy as copy_mod, describe
+    from reconcile.write.csvs import eur
+
+    done = copy_mod.copy_ledger(source, target)
+    t = done.totals
+    click.echo(f"Copied {describe(source)} into {describe(target)}: "
+               + ", ".join(f"{n} {name}" for name, n in done.rows.items()) + ".")
+    click.echo(f"Checked equal: {t.get('days:paid', 0)} paid and {t.get('days:held', 0)} held days, {t['invoices']} invoices, "
+               f"claimed {eur(t['claimed_cents'])}, approved {eur(t['approved_cents'])}, held {eur(t['held_cents'])}, "
+               f"rejected {eur(t['rejected_cents'])} EUR.")
+
+
+@ledger_group.command("migrate")
+@click.argument("ledger", metavar="LEDGER")
+@common_options
+def ledger_migrate(inbox: Path, outbox: Path, config_dir: Path, ledger: str) -> None:
+    """Create the ledger's tables, or upgrade them to this version (run it as the database's owner)."""
+    from reconcile.ledger import describe, migrate
+
+    before, now = migrate(ledger)
+    if before == 0:
+        click.echo(f"Created the ledger {describe(ledger)} (schema version {now}).")
+    elif before == now:
+        click.echo(f"The ledger {describe(ledger)} is up to date (schema version {now}).")
+    else:
+        click.echo(f"Upgraded the ledger {describe(ledger)} from schema version {before} to {now}.")

@@ -13,7 +13,7 @@ import csv
 import hashlib
 import json
 import os
-import shutil
+import re
 import signal
 import sqlite3
 import subprocess
@@ -24,7 +24,7 @@ import pytest
 import wb
 from click.testing import CliRunner
 from reliability import BATCH, Control, client_hetu, provider_id
-from test_batch import dump
+from ledgers import dump, dump_if_any
 
 from reconcile import batch as batch_mod, config as config_mod
 from reconcile.check import batch as checks
@@ -49,7 +49,7 @@ def cli(inbox: Path, outbox: Path, *more: str, command: str = "run", config: Pat
     return CliRunner().invoke(main, [command, "--inbox", str(inbox), "--outbox", str(outbox), "--config", str(config), *more])
 
 
-def state(outbox: Path, ledger: Path | None = None) -> dict:
+def state(outbox: Path, ledger: Path | str | None = None) -> dict:
     """The batch's outbox (every file by hash; the manifest without its times), work folders, and the ledger."""
     folder = outbox / BATCH
     files = {}
@@ -63,7 +63,7 @@ def state(outbox: Path, ledger: Path | None = None) -> dict:
         files["audit/manifest.json"] = data
     work = sorted(p.name for p in outbox.iterdir() if p.name.startswith(f".{BATCH}")) if outbox.exists() else []
     ledger = ledger or outbox / "ledger.sqlite"
-    return {"files": files, "work": work, "ledger": dump(ledger) if ledger.exists() else None}
+    return {"files": files, "work": work, "ledger": dump_if_any(ledger)}
 
 
 def spawn(inbox: Path, outbox: Path, pause: str, *more: str) -> subprocess.Popen:
@@ -82,28 +82,30 @@ def spawn(inbox: Path, outbox: Path, pause: str, *more: str) -> subprocess.Popen
 
 @pytest.mark.slow
 @pytest.mark.parametrize("point", ["read", "write", "ledger", "swap"])
-def test_sigkill_then_rerun_gives_the_undisturbed_outbox_and_ledger(ctl, tmp_path, point):
+def test_sigkill_then_rerun_gives_the_undisturbed_outbox_and_ledger(ctl, tmp_path, point, ledger_url,
+                                                                     second_ledger_url):
     calm, killed = tmp_path / "calm", tmp_path / "killed"
-    assert cli(ctl.inbox, calm).exit_code == 0
-    shutil.copytree(calm, killed, ignore=shutil.ignore_patterns("*.lock"))
-    before = state(killed)
+    calm_ledger, killed_ledger = ("--ledger", ledger_url), ("--ledger", second_ledger_url)
+    assert cli(ctl.inbox, calm, *calm_ledger).exit_code == 0
+    assert cli(ctl.inbox, killed, *killed_ledger).exit_code == 0  # the same inputs: the same outbox and ledger
+    before = state(killed, second_ledger_url)
     ctl.write(2, "C-1", ctl.inbox / BATCH / "c.xlsx")  # a late arrival: the batch is run again
-    assert cli(ctl.inbox, calm).exit_code == 0
+    assert cli(ctl.inbox, calm, *calm_ledger).exit_code == 0
 
-    proc = spawn(ctl.inbox, killed, point)
+    proc = spawn(ctl.inbox, killed, point, *killed_ledger)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    after = state(killed)
+    after = state(killed, second_ledger_url)
     if point == "swap":  # the ledger committed: the next run finishes the swap
-        assert after["ledger"] == state(calm)["ledger"]
+        assert after["ledger"] == state(calm, ledger_url)["ledger"]
         assert after["work"] == [f".{BATCH}.old", f".{BATCH}.ready"] and after["files"] == {}
     else:  # nothing committed: the previous outbox and ledger stand
         assert (after["files"], after["ledger"]) == (before["files"], before["ledger"])
         assert after["work"] == {"read": [], "write": [f".{BATCH}.staging"], "ledger": [f".{BATCH}.ready"]}[point]
 
-    r = cli(ctl.inbox, killed)
+    r = cli(ctl.inbox, killed, *killed_ledger)  # the killed run's lock went with it
     assert r.exit_code == 0, r.output
-    assert state(killed) == state(calm)
+    assert state(killed, second_ledger_url) == state(calm, ledger_url)
     # Compared: 3 providers x 2 workbooks, approval.xlsx/.csv, compliance.xlsx, findings.csv, the manifest.
     assert len(state(calm)["files"]) == 11
 
@@ -237,8 +239,11 @@ def test_broken_register_exits_3_naming_file_and_cell(ctl, tmp_path):
     book.save(path)
     r = cli(ctl.inbox, tmp_path / "out")
     assert r.exit_code == 3
-    assert r.stderr.startswith("reconcile: The register decisions.xlsx has a bad value at Päätökset!B5 (Henkilötunnus")
-    assert "more problems. Correct the register and run again." in r.stderr
+    assert r.stderr.startswith("reconcile: The register decisions.xlsx has ")
+    lines = r.stderr.splitlines()
+    assert any(line.startswith("  Päätökset!B5 (Henkilötunnus") for line in lines)  # every problem, each with its cell
+    assert any(line.startswith("  Päätökset!F3 (Alkupäivä") for line in lines)
+    assert r.stderr.rstrip().endswith("Correct the register and run again.")
     assert bad not in r.output  # the henkilötunnus is never printed whole
     path.write_bytes(b"PK\x03\x04" + os.urandom(200))
     r = cli(ctl.inbox, tmp_path / "out")
@@ -262,7 +267,7 @@ def rates(valid_from: str, **changes: str) -> str:
         ({"rates.toml": RATES, "settings.toml": "languag = 'fi'\n"}, "settings.toml: unknown key 'languag'"),
         ({"rates.toml": RATES, "settings.toml": "[limits]\nmax_rows = 'many'\n"}, "settings.toml: limits.max_rows"),
         ({"rates.toml": "[[rates]\n"}, "rates.toml is not valid TOML"),
-        ({}, "rates.toml is missing"),
+        ({}, "There is no rates.toml in "),
     ],
     ids=["unknown_key", "bad_type", "overlap", "no_block_for_month", "unknown_setting", "bad_limit", "bad_toml", "missing"],
 )
@@ -369,3 +374,33 @@ def test_a_job_error_inside_the_checks_is_not_taken_for_a_bug(ctl, tmp_path, mon
     monkeypatch.setattr(checks, "_check_live", refuse)
     r = cli(ctl.inbox, tmp_path / "out")
     assert r.exit_code == 3 and r.stderr == "reconcile: rates.toml is wrong.\n"
+
+
+def test_register_lists_fifty_problems_then_a_count(ctl, tmp_path):
+    from openpyxl import load_workbook
+
+    path = ctl.inbox / "register" / "decisions.xlsx"
+    book = load_workbook(path)
+    sheet = book.active
+    first = [cell.value for cell in sheet[2]]
+    for k in range(60):  # 60 more decisions like the first, each with a new number
+        sheet.append([f"D-BAD-{k}"] + first[1:])
+    rows = list(range(2, sheet.max_row + 1))
+    for n in rows:
+        sheet[f"F{n}"] = "pian"  # Alkupäivä: not a date, one problem a row
+    book.save(path)
+    r = cli(ctl.inbox, tmp_path / "out")
+    assert r.exit_code == 3
+    listed = [line for line in r.stderr.splitlines() if line.startswith("  Päätökset!")]
+    count = int(re.search(r"has (\d+) bad value", r.stderr).group(1))
+    assert len(rows) == 66 and count >= len(rows)  # at least the bad start of every row
+    assert len(listed) == 50 and f"  ... and {count - 50} more." in r.stderr
+
+
+def test_register_in_two_formats_is_refused(ctl, tmp_path):
+    register = ctl.inbox / "register"
+    (register / "decisions.csv").write_text("Päätösnumero;Henkilötunnus\n", encoding="utf-8")
+    r = cli(ctl.inbox, tmp_path / "out")
+    assert r.exit_code == 3
+    assert f"Both {register / 'decisions.xlsx'} and {register / 'decisions.csv'} exist" in r.stderr
+    assert not (tmp_path / "out" / BATCH).exists()

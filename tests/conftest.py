@@ -1,0 +1,5 @@
+# services: PostgreSQL and Chromium fixtures, the postgres/browser markers and
+# the CI=true guard against their skips (see tests/services.py).
+# pytester: lets tests run an inner pytest session (the guard's own test).
+# ledgers: the ledger_url fixture (SQLite and PostgreSQL) and ledger dumps (see tests/ledgers.py).
+pytest_plugins = ["pytester", "services", "ledgers"]
