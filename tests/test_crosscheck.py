@@ -413,3 +413,145 @@ def test_fatal_invoice_claims_its_rows_else_its_total(tmp_path):
                                "meal_comp": Money(0, 0, 0, 0), "travel": Money(0, 0, 0, 0)}
     assert rows_read.rows.select("row", "status").rows() == [(2, "rejected")]
     assert total_only.total == Money(12345, 0, 0, 12345) and total_only.status == "rejected"
+
+
+def test_held_days_on_items_claimed_below_days_times_unit_and_on_meal_compensation(tmp_path):
+    # The same client on 3, 4 November with two providers: both days held (R216) on both invoices.
+    # Y1 (meals served): 4 days at 45.00 but the fee claims 100.00, travel 12.00 at 5.00/day.
+    #   days 2, 3, 4, 5: paid 2 (2nd, 5th), held 2 (3rd, 4th); A' = 2, H' = 2.
+    #   fee approved min(90.00, 100.00) = 90.00, held min(90.00, 100.00 - 90.00) = 10.00, rejected 0
+    #   travel approved 10.00, held min(10.00, 2.00) = 2.00, rejected 0
+    # Y2 (meal compensation, korvaus): 3 days 2, 3, 4 at 45.00, 3 compensation days at 5.00.
+    #   paid 1 (2nd), held 2: fee 45.00 / 90.00 / 0; compensation 5.00 / 10.00 / 0.
+    b = Batch(tmp_path, [decision("D-1", H1, Y1), decision("D-2", H1, Y2, meal="korvaus")])
+    b.invoice("y1.xlsx", header(Y1, "A-1"), [client("D-1", H1, days=4, fee=100, travel_cents=12)],
+              [calendar("D-1", H1, {2: "X", 3: "X", 4: "X", 5: "X"})])
+    b.invoice("y2.xlsx", header(Y2, "B-1"), [client("D-2", H1, days=3, meal_comp_days=3)],
+              [calendar("D-2", H1, {3: "X", 4: "X", 9: "X"})])
+    r1, r2 = b.run()[0]
+    assert found(r1, "R216") == [("R216", "Läsnäolo!E2", "D-1", D(2026, 11, 3)), ("R216", "Läsnäolo!F2", "D-1", D(2026, 11, 4))]
+    assert r1.items == {"fee": Money(10000, 9000, 1000, 0), "meals": Money(0, 0, 0, 0),
+                        "meal_comp": Money(0, 0, 0, 0), "travel": Money(1200, 1000, 200, 0)}
+    assert r1.status == "partly_approved"
+    assert r2.items == {"fee": Money(13500, 4500, 9000, 0), "meals": Money(0, 0, 0, 0),
+                        "meal_comp": Money(1500, 500, 1000, 0), "travel": Money(0, 0, 0, 0)}
+    assert r2.rows.select("days_paid", "days_held", "status").rows() == [(1, 2, "adjusted")]
+
+
+def test_every_day_held_makes_the_invoice_held(tmp_path):
+    b = Batch(tmp_path, [decision("D-1", H1, Y1), decision("D-2", H1, Y2)])
+    b.invoice("y1.xlsx", header(Y1, "A-1"), [client("D-1", H1, days=2)], [calendar("D-1", H1, {3: "X", 4: "X"})])
+    b.invoice("y2.xlsx", header(Y2, "B-1"), [client("D-2", H1, days=2)], [calendar("D-2", H1, {3: "X", 4: "X"})])
+    r1, r2 = b.run()[0]
+    for r in (r1, r2):
+        assert r.total == Money(9000, 0, 9000, 0) and r.status == "held"
+        assert r.rows.select("days_paid", "days_held", "status").rows() == [(0, 2, "held")]
+
+
+def test_x900_on_a_workbook_without_readable_rows_holds_its_lasku_total(tmp_path, monkeypatch):
+    # A workbook with an empty Asiakkaat sheet (F004) whose check has a bug: X900, and the
+    # Lasku total 250.00 is held as the service fee; the other invoice is checked as usual.
+    from reconcile.check import batch as checks
+
+    b = Batch(tmp_path, [decision()])
+    b.invoice("ok.xlsx", header(invoice_no="L-1"), [client(days=1)], [calendar(days={2: "X"})])
+    b.invoice("empty.xlsx", header(invoice_no="L-2", total="250,00"), [], [])
+
+    def broken(w):
+        raise ZeroDivisionError("bug")
+
+    monkeypatch.setattr(checks, "rejected_file", broken)
+    (ok, held), _ = check.check_invoices(b.invoices, b.registers, b.history, CONFIG, "2026-11")
+    assert (ok.status, ok.total) == ("approved", Money(4500, 4500, 0, 0))
+    assert held.status == "held" and held.rows is None
+    assert held.items == {"fee": Money(25000, 0, 25000, 0), "meals": Money(), "meal_comp": Money(), "travel": Money()}
+    assert [(f.rule, f.found) for f in held.findings if f.rule == "X900"] == [("X900", "ZeroDivisionError")]
+
+
+def test_a_day_over_eight_hours_is_flagged_from_the_first_hundredth(tmp_path):
+    # 8 h is not a long day; 8.01 h is (R226, a warning on a paid day).
+    b = Batch(tmp_path, [decision()])
+    att = [calendar(days={2: "8", 3: "8,01"})]
+    b.invoice("a.xlsx", header(), [client(days=2)], att)
+    [r], _ = b.run()
+    assert found(r) == [("R226", "Läsnäolo!" + wb.cell(att, 3, 0), "D-1", D(2026, 11, 3))]
+    assert r.findings[0].found == "8.01" and r.total == Money(9000, 9000, 0, 0)
+
+
+def test_a_day_paid_to_another_provider_under_the_same_invoice_number_is_r217(tmp_path):
+    # Y2's invoice L-1 of October was paid for Tue 3 November; Y1 bills the same client and day
+    # on its own invoice L-1: another provider's payment, whatever the number says.
+    b = Batch(tmp_path, [decision("D-1", H1, Y1)])
+    b.paid((H1, "D-1", D(2026, 11, 3)), provider_id=Y2, invoice_no="L-1")
+    att = [calendar("D-1", H1, {2: "X", 3: "X"})]
+    b.invoice("a.xlsx", header(Y1, "L-1"), [client("D-1", H1, days=2)], att)
+    [r], _ = b.run()
+    assert found(r) == [("R217", "Läsnäolo!" + wb.cell(att, 3, 0), "D-1", D(2026, 11, 3))]
+    assert r.total == Money(9000, 4500, 0, 4500)
+
+
+def test_a_day_of_exactly_four_hours_is_paid(tmp_path):
+    # The minimum is 4 hours: 4 is paid, 3.99 is R206.
+    b = Batch(tmp_path, [decision()])
+    att = [calendar(days={2: "4", 3: "3,99"})]
+    b.invoice("a.xlsx", header(), [client(days=2)], att)
+    [r], _ = b.run()
+    assert found(r) == [("R206", "Läsnäolo!" + wb.cell(att, 3, 0), "D-1", D(2026, 11, 3))]
+    assert r.total == Money(9000, 4500, 0, 4500)
+
+
+def test_a_day_cell_with_an_unknown_code_is_v105_and_nothing_else(tmp_path):
+    # `E` is not a code of the contract: the reader's V105 rejects the day (its value, 45.00, on
+    # the finding); no day check runs on it, so it gets no R206 for its missing hours.
+    b = Batch(tmp_path, [decision()])
+    att = [calendar(days={2: "X", 3: "E"})]
+    b.invoice("a.xlsx", header(), [client(days=2)], att)
+    [r], _ = b.run()
+    assert [(f.rule, f.location.ref, f.amount_cents) for f in r.findings] == [
+        ("V105", "Läsnäolo!" + wb.cell(att, 3, 0), -4500)]
+    assert r.day_outcomes.select("date", "outcome", "rule").rows() == [
+        (D(2026, 11, 2), "paid", None), (D(2026, 11, 3), "rejected", "V105")]
+    assert r.total == Money(9000, 4500, 0, 4500)
+
+
+def test_a_decisions_last_day_and_first_day_are_paid(tmp_path):
+    # D-1 starts Tue 3 and ends Thu 5 November; D-2 (another client) ends in 2027 but was
+    # terminated on Wed 4. Each pays its first and last day; the day after is R204.
+    b = Batch(tmp_path, [decision("D-1", H1, start=D(2026, 11, 3), end=D(2026, 11, 5)),
+                         decision("D-2", H2, terminated=D(2026, 11, 4))])
+    att = [calendar("D-1", H1, {2: "X", 3: "X", 5: "X", 6: "X"}), calendar("D-2", H2, {4: "X", 5: "X"})]
+    b.invoice("a.xlsx", header(), [client("D-1", H1, days=4), client("D-2", H2, days=2)], att)
+    [r], _ = b.run()
+    assert found(r, "R204") == [("R204", "Läsnäolo!" + wb.cell(att, 2, 0), "D-1", D(2026, 11, 2)),
+                                ("R204", "Läsnäolo!" + wb.cell(att, 6, 0), "D-1", D(2026, 11, 6)),
+                                ("R204", "Läsnäolo!" + wb.cell(att, 5, 1), "D-2", D(2026, 11, 5))]
+    assert r.items["fee"] == Money(27000, 13500, 0, 13500)
+
+
+def test_r222_names_the_days_of_the_month_and_the_column_typed(tmp_path):
+    b = Batch(tmp_path, [decision()])
+    att = [calendar(days={2: "X", 31: "X"})]
+    b.invoice("a.xlsx", header(), [client(days=2)], att)
+    [r], _ = b.run()
+    [f] = r.findings
+    assert (f.rule, f.expected, f.found, f.date, f.amount_cents) == ("R222", "30", "31", None, -4500)
+
+
+def test_a_failing_day_on_a_row_held_as_a_whole_keeps_its_own_rule(tmp_path):
+    # R218 holds the row; a day under 4 hours on it is still R206 (rejected), the others held for R218.
+    b = Batch(tmp_path, [decision(benefit="kuntoutustuki")])
+    b.invoice("a.xlsx", header(), [client(days=2)], [calendar(days={2: "X", 3: "3"})])
+    [r], _ = b.run()
+    assert r.day_outcomes.select("date", "outcome", "rule").rows() == [
+        (D(2026, 11, 2), "held", "R218"), (D(2026, 11, 3), "rejected", "R206")]
+
+
+def test_the_attendance_row_belongs_to_the_client_row_not_rejected(tmp_path):
+    # The same decision on two Asiakkaat rows: the second is V106 (rejected); the Läsnäolo row's
+    # days belong to the first, and are paid, 2 x 45.00; the duplicate's claim is rejected.
+    b = Batch(tmp_path, [decision()])
+    b.invoice("a.xlsx", header(), [client(days=2), client(days=2)], [calendar(days={2: "X", 3: "X"})])
+    [r], _ = b.run()
+    assert [(f.rule, f.location.ref, f.amount_cents) for f in r.findings] == [("V106", "Asiakkaat!A3", -9000)]
+    assert r.day_outcomes.select("date", "outcome").rows() == [(D(2026, 11, 2), "paid"), (D(2026, 11, 3), "paid")]
+    assert r.total == Money(18000, 9000, 0, 9000)
