@@ -204,6 +204,9 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
             timings=timings,
             history=history,
         )
+        from reconcile.resolve import finance  # finance's earlier answers: kept, re-priced or voided
+
+        result, resolutions = finance.for_run(result, book)
 
         staging, ready = outbox / f".{batch}.staging", outbox / f".{batch}.ready"
         result.finished = _now()
@@ -221,7 +224,8 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
                                "the previous results and the ledger are unchanged.") from None
             _pause("ledger")
             clock = time.perf_counter()
-            book.record_batch(batch, result.run_id, results, outputs_sha256=sha256_file(ready / MANIFEST))
+            book.record_batch(batch, result.run_id, result.invoices, outputs_sha256=sha256_file(ready / MANIFEST),
+                              resolutions=resolutions)
         except BaseException:  # nothing committed: the previous outbox and ledger stand
             shutil.rmtree(staging, ignore_errors=True)
             shutil.rmtree(ready, ignore_errors=True)
@@ -346,8 +350,7 @@ def held_for_error(inv: Invoice, error: Exception, config: Config, batch: str, l
         )
         priced = amounts.price_rows(frame)
         items = amounts.sum_items(priced)
-        money = [f"{i}_{k}" for i in ITEMS for k in ("claimed", "approved", "held", "rejected")]
-        rows = priced.select("row", "decision_id", *money, "status", "whole", "days_paid", "days_held")
+        rows = priced.select(*amounts.ROW_OUTPUT)
     else:
         total = max(header.total_cents or 0, 0)
         items = {i: Money() for i in ITEMS}

@@ -186,6 +186,11 @@ class BatchResult:
     inputs: dict[str, str] = field(default_factory=dict)  # input path (relative to inbox) -> sha256
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds (read, reconcile, annotate, reports, ledger)
     history: History | None = None  # the ledger's earlier batches, as the checks saw them (compliance.xlsx)
+    # Finance (CONTRACT.md sections 7, 8): the batch's answers on held days (void ones included), its
+    # payment rows, and the days still held from earlier batches. Dicts as `ledger.store` gives them.
+    resolutions: list[dict] = field(default_factory=list)
+    payments: list[dict] = field(default_factory=list)
+    earlier_held: list[dict] = field(default_factory=list)
 
     @property
     def findings(self) -> list[Finding]:

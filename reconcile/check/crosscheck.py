@@ -312,7 +312,7 @@ def _check_live(live: list[_Work], registers: Registers, history: History) -> di
     money = [f"{i}_{k}" for i in ITEMS for k in ("claimed", "approved", "held", "rejected")]
     claimed = pl.sum_horizontal(*(pl.col(f"{i}_claimed") for i in ITEMS)).alias("claimed")
     parts = {  # everything an invoice's result needs, cut from the batch frames once
-        "rows": priced.select("inv", "row", "decision_id", *money, "status", "whole", "days_paid", "days_held"),
+        "rows": priced.select("inv", *amounts.ROW_OUTPUT),
         "whole": priced.filter(pl.col("verdict").is_in(list(ROW_TEXT))).with_columns(claimed),
         "read_whole": priced.filter(pl.col("verdict").is_not_null() & ~pl.col("verdict").is_in(list(ROW_TEXT)))
         .with_columns(claimed).select("inv", "row", "verdict", "claimed"),
@@ -493,8 +493,7 @@ def _result(w: _Work, mine: dict[str, pl.DataFrame], items: dict[str, Money], co
 
 
 def _rows_out(priced: pl.DataFrame) -> pl.DataFrame:
-    money = [f"{i}_{k}" for i in ITEMS for k in ("claimed", "approved", "held", "rejected")]
-    return priced.select("row", "decision_id", *money, "status", "whole", "days_paid", "days_held")
+    return priced.select(*amounts.ROW_OUTPUT)
 
 
 ROW_TEXT = {  # rule -> (column at fault, expected)

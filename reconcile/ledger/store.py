@@ -31,7 +31,7 @@ from reconcile.errors import LedgerError, UsageError
 from reconcile.model import History, InvoiceResult
 from reconcile.write import FILE_MODE, make_dirs
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # version -> the statements that take a ledger from the version before to it.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -76,6 +76,35 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             date TEXT NOT NULL,
             UNIQUE (batch, decision_id, kind, date))""",
     ),
+    # Version 2 (CONTRACT.md sections 7 and 8): finance's answers on held days, and payments.
+    2: (
+        "ALTER TABLE days ADD COLUMN rule TEXT",
+        "ALTER TABLE days ADD COLUMN held_cents INTEGER NOT NULL DEFAULT 0",
+        """CREATE TABLE resolutions (
+            batch TEXT NOT NULL,
+            provider_id TEXT NOT NULL,
+            invoice_no TEXT NOT NULL,
+            decision_id TEXT NOT NULL,
+            hetu TEXT NOT NULL,
+            date TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            resolution TEXT NOT NULL CHECK (resolution IN ('pay', 'reject', 'void')),
+            amount_cents INTEGER NOT NULL,
+            resolved_by TEXT NOT NULL,
+            resolved_at TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (batch, provider_id, invoice_no, decision_id, date, resolved_at))""",
+        "CREATE INDEX resolutions_client ON resolutions (hetu, date)",
+        """CREATE TABLE payments (
+            batch TEXT NOT NULL,
+            provider_id TEXT NOT NULL,
+            provider_name TEXT NOT NULL DEFAULT '',
+            invoice_no TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('invoice', 'supplement')),
+            amount_cents INTEGER NOT NULL,
+            signed_off_by TEXT NOT NULL,
+            signed_off_at TEXT NOT NULL)""",
+    ),
 }
 
 _DAY_SCHEMA = {"hetu": pl.Utf8, "date": pl.Utf8, "decision_id": pl.Utf8, "provider_id": pl.Utf8,
@@ -114,6 +143,17 @@ def lock_path(url_or_path: str) -> Path:
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _stamp() -> str:
+    """A time to the microsecond: records and answers are ordered by it (`history(as_of=...)`)."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+RESOLUTION_COLUMNS = ("batch", "provider_id", "invoice_no", "decision_id", "hetu", "date", "rule", "resolution",
+                      "amount_cents", "resolved_by", "resolved_at", "reason")
+PAYMENT_COLUMNS = ("batch", "provider_id", "provider_name", "invoice_no", "kind", "amount_cents", "signed_off_by",
+                   "signed_off_at")
 
 
 def processed(result: InvoiceResult) -> bool:
@@ -170,28 +210,46 @@ class Ledger:
 
     # Reading
 
-    def history(self, exclude_batch: str) -> History:
-        """What the ledger knows from every batch but `exclude_batch` ("" excludes none)."""
+    def history(self, exclude_batch: str, as_of: str | None = None) -> History:
+        """What the ledger knows from every batch but `exclude_batch` ("" excludes none).
+
+        Finance's answers count (CONTRACT.md section 7): a held day paid by a
+        resolution is paid, and a resolved day is no longer held. `as_of` (a
+        time stamp) shows the ledger as it was then: only batches recorded and
+        answers given before it (how a run saw it, for `reconcile resolve`).
+        """
+        answered = """EXISTS (SELECT 1 FROM resolutions r WHERE r.batch = d.batch AND r.provider_id = d.provider_id
+                          AND r.invoice_no = d.invoice_no AND r.decision_id = d.decision_id AND r.date = d.date
+                          AND r.resolution IN ({answers}) AND (:asof IS NULL OR r.resolved_at < :asof))"""
+        paid_by_answer = answered.format(answers="'pay'")
+        any_answer = answered.format(answers="'pay', 'reject'")
+        where = {
+            "paid": f"(d.state = 'paid' OR (d.state = 'held' AND {paid_by_answer}))",
+            "held": f"d.state = 'held' AND NOT {any_answer}",
+        }
+        args = {"ex": exclude_batch, "asof": as_of}
         with self._guard() as conn:
             days = {
                 state: conn.execute(
-                    """SELECT d.hetu, d.date, d.decision_id, d.provider_id, d.invoice_no, d.batch,
+                    f"""SELECT d.hetu, d.date, d.decision_id, d.provider_id, d.invoice_no, d.batch,
                               i.signed_off_at IS NOT NULL
-                       FROM days d JOIN invoices i USING (batch, provider_id, invoice_no)
-                       WHERE d.state = ? AND d.batch != ?
+                       FROM days d JOIN invoices i USING (batch, provider_id, invoice_no) JOIN batches b USING (batch)
+                       WHERE {where[state]} AND d.batch != :ex AND (:asof IS NULL OR b.recorded_at < :asof)
                        ORDER BY d.batch, d.provider_id, d.invoice_no, d.hetu, d.date""",
-                    (state, exclude_batch),
+                    args,
                 ).fetchall()
                 for state in ("paid", "held")
             }
             invoices = conn.execute(
                 """SELECT provider_id, invoice_no, batch, billing_month, status, signed_off_at IS NOT NULL
-                   FROM invoices WHERE batch != ? ORDER BY batch, provider_id, invoice_no""",
-                (exclude_batch,),
+                   FROM invoices JOIN batches b USING (batch)
+                   WHERE batch != :ex AND (:asof IS NULL OR b.recorded_at < :asof) ORDER BY batch, provider_id, invoice_no""",
+                args,
             ).fetchall()
             assessments = conn.execute(
-                "SELECT DISTINCT decision_id, kind, date FROM assessments WHERE batch != ? ORDER BY 1, 2, 3",
-                (exclude_batch,),
+                """SELECT DISTINCT decision_id, kind, date FROM assessments JOIN batches b USING (batch)
+                   WHERE batch != :ex AND (:asof IS NULL OR b.recorded_at < :asof) ORDER BY 1, 2, 3""",
+                args,
             ).fetchall()
 
         def frame(rows: list, schema: dict, dates: tuple[str, ...]) -> pl.DataFrame:
@@ -204,6 +262,94 @@ class Ledger:
             invoices=frame(invoices, _INVOICE_SCHEMA, ("billing_month",)),
             assessments=frame(assessments, _ASSESSMENT_SCHEMA, ("date",)),
         )
+
+    def recorded_at(self, batch: str) -> str | None:
+        """When the batch's record was last written by a run, or None when it never was."""
+        with self._guard() as conn:
+            row = conn.execute("SELECT recorded_at FROM batches WHERE batch = ?", (batch,)).fetchone()
+        return row[0] if row else None
+
+    def recorded_days(self, batch: str) -> list[tuple[str, str, str, str, str]]:
+        """(provider_id, invoice_no, decision_id, date, state) of every day the batch's run recorded."""
+        with self._guard() as conn:
+            return conn.execute(
+                "SELECT provider_id, invoice_no, decision_id, date, state FROM days WHERE batch = ? ORDER BY 1, 2, 3, 4",
+                (batch,),
+            ).fetchall()
+
+    def resolutions(self, batch: str) -> list[dict]:
+        """Every answer recorded for the batch's held days, void ones included, oldest first."""
+        with self._guard() as conn:
+            cursor = conn.execute(
+                f"SELECT {', '.join(RESOLUTION_COLUMNS)} FROM resolutions WHERE batch = ? "
+                "ORDER BY resolved_at, provider_id, invoice_no, decision_id, date",
+                (batch,),
+            )
+            return [dict(zip(RESOLUTION_COLUMNS, row)) for row in cursor.fetchall()]
+
+    def paid_claims(self, hetus: list[str]) -> list[tuple[str, str, str, str, str]]:
+        """(hetu, date, provider_id, invoice_no, decision_id) of every day paid for these clients,
+        by a run or by finance's answer, in any batch (the ledger as it is now)."""
+        if not hetus:
+            return []
+        history = self.history(exclude_batch="")
+        paid = history.paid_days.filter(pl.col("hetu").str.to_uppercase().is_in([h.upper() for h in hetus]))
+        return [(h, d.isoformat(), p, i, dec) for h, d, p, i, dec in
+                paid.select("hetu", "date", "provider_id", "invoice_no", "decision_id").iter_rows()]
+
+    def earlier_held(self, batch: str) -> list[dict]:
+        """Days still held, unanswered, from batches before `batch`: batch, provider_id,
+        invoice_no, decision_id, date, rule, held_cents."""
+        with self._guard() as conn:
+            cursor = conn.execute(
+                """SELECT d.batch, d.provider_id, d.invoice_no, d.decision_id, d.date, COALESCE(d.rule, ''),
+                          d.held_cents
+                   FROM days d WHERE d.state = 'held' AND d.batch < ?
+                   AND NOT EXISTS (SELECT 1 FROM resolutions r WHERE r.batch = d.batch
+                       AND r.provider_id = d.provider_id AND r.invoice_no = d.invoice_no
+                       AND r.decision_id = d.decision_id AND r.date = d.date AND r.resolution IN ('pay', 'reject'))
+                   ORDER BY 1, 2, 3, 4, 5""",
+                (batch,),
+            )
+            keys = ("batch", "provider_id", "invoice_no", "decision_id", "date", "rule", "held_cents")
+            return [dict(zip(keys, row)) for row in cursor.fetchall()]
+
+    def payments(self, batch: str) -> list[dict]:
+        """The batch's payment rows (CONTRACT.md section 8), in the order they were written."""
+        with self._guard() as conn:
+            cursor = conn.execute(
+                f"SELECT {', '.join(PAYMENT_COLUMNS)} FROM payments WHERE batch = ? "
+                "ORDER BY provider_id, invoice_no, signed_off_at",
+                (batch,),
+            )
+            return [dict(zip(PAYMENT_COLUMNS, row)) for row in cursor.fetchall()]
+
+    def invoice_record(self, batch: str, invoice_no: str, provider_id: str | None) -> tuple[str, str, str | None, str | None]:
+        """(provider_id, status, signed_off_by, signed_off_at) of one recorded invoice.
+
+        An unknown invoice is a LedgerError (exit 3), a number several providers
+        used without `provider_id` a UsageError (exit 2).
+        """
+        query = "SELECT provider_id, status, signed_off_by, signed_off_at FROM invoices WHERE batch = ? AND invoice_no = ?"
+        args: tuple = (batch, invoice_no)
+        if provider_id:
+            query += " AND provider_id = ?"
+            args += (provider_id,)
+        with self._guard() as conn:
+            rows = conn.execute(query + " ORDER BY provider_id", args).fetchall()
+        if not rows:
+            whose = f" of provider {provider_id}" if provider_id else ""
+            raise LedgerError(
+                f"Invoice {invoice_no}{whose} is not recorded in batch {batch} of the ledger {self.path}.",
+                "Check the batch and the invoice number in finance/approval.csv; invoices rejected as a whole are not recorded.",
+            )
+        if len(rows) > 1:
+            raise UsageError(
+                f"Invoice number {invoice_no} of batch {batch} belongs to several providers: "
+                f"{', '.join(r[0] for r in rows)}.",
+                "Name one with --provider Y-TUNNUS.",
+            )
+        return tuple(rows[0])
 
     def recorded(self, batch: str) -> tuple[str, str] | None:
         """(run_id, outputs_sha256) of the batch's record, or None."""
@@ -233,12 +379,16 @@ class Ledger:
 
     # Writing
 
-    def record_batch(self, batch: str, run_id: str, results: list[InvoiceResult], outputs_sha256: str = "") -> None:
+    def record_batch(self, batch: str, run_id: str, results: list[InvoiceResult], outputs_sha256: str = "",
+                     resolutions: list[dict] | None = None) -> None:
         """Replace the batch's record with these results, in one transaction.
 
         Only processed invoices are recorded (`processed`), with their paid and
-        held days and the assessment dates of their rows not rejected as a whole.
-        `outputs_sha256` ties the record to the outbox written for it (crash recovery).
+        held days (as the checks decided them, before finance's answers) and the
+        assessment dates of their rows not rejected as a whole. `outputs_sha256`
+        ties the record to the outbox written for it (crash recovery).
+        `resolutions`, when given, replaces the batch's answers (a rerun keeps
+        those whose day is still held and marks the others void).
         """
         with self._transaction() as conn:
             self.refuse_if_signed_off(batch)
@@ -246,11 +396,53 @@ class Ledger:
                 conn.execute(f"DELETE FROM {table} WHERE batch = ?", (batch,))
             conn.execute(
                 "INSERT INTO batches (batch, run_id, recorded_at, outputs_sha256) VALUES (?, ?, ?, ?)",
-                (batch, run_id, _now(), outputs_sha256),
+                (batch, run_id, _stamp(), outputs_sha256),
             )
             for res in results:
                 if processed(res):
                     self._record_invoice(conn, batch, res)
+            if resolutions is not None:
+                self._replace_resolutions(conn, batch, resolutions)
+
+    @staticmethod
+    def _replace_resolutions(conn: sqlite3.Connection, batch: str, resolutions: list[dict]) -> None:
+        conn.execute("DELETE FROM resolutions WHERE batch = ?", (batch,))
+        conn.executemany(
+            f"INSERT INTO resolutions ({', '.join(RESOLUTION_COLUMNS)}) VALUES ({', '.join('?' * len(RESOLUTION_COLUMNS))})",
+            ([r[c] for c in RESOLUTION_COLUMNS] for r in resolutions),
+        )
+
+    def record_finance(self, batch: str, results: list[InvoiceResult], resolutions: list[dict],
+                       outputs_sha256: str, sign_off: tuple[str, str, str] | None = None,
+                       payment: dict | None = None) -> None:
+        """Finance's step on a batch already run, in one transaction: its answers
+        (`resolutions`, the batch's whole list), the invoices' totals and statuses
+        after them, the outbox they belong to, and a sign-off (provider_id,
+        invoice_no, who) with its payment row."""
+        with self._transaction() as conn:
+            self._replace_resolutions(conn, batch, resolutions)
+            for res in results:
+                if not processed(res):
+                    continue
+                total = res.total
+                conn.execute(
+                    "UPDATE invoices SET status = ?, approved_cents = ?, held_cents = ?, rejected_cents = ? "
+                    "WHERE batch = ? AND provider_id = ? AND invoice_no = ?",
+                    (res.status, total.approved, total.held, total.rejected, batch, res.provider_id, res.invoice_no),
+                )
+            if sign_off is not None:
+                provider_id, invoice_no, who = sign_off
+                conn.execute(
+                    "UPDATE invoices SET signed_off_by = ?, signed_off_at = ? WHERE batch = ? AND provider_id = ? "
+                    "AND invoice_no = ? AND signed_off_at IS NULL",
+                    (who, payment["signed_off_at"] if payment else _now(), batch, provider_id, invoice_no),
+                )
+            if payment is not None:
+                conn.execute(
+                    f"INSERT INTO payments ({', '.join(PAYMENT_COLUMNS)}) VALUES ({', '.join('?' * len(PAYMENT_COLUMNS))})",
+                    [payment[c] for c in PAYMENT_COLUMNS],
+                )
+            conn.execute("UPDATE batches SET outputs_sha256 = ? WHERE batch = ?", (outputs_sha256, batch))
 
     @staticmethod
     def _record_invoice(conn: sqlite3.Connection, batch: str, res: InvoiceResult) -> None:
@@ -266,12 +458,14 @@ class Ledger:
         if res.day_outcomes is not None and res.day_outcomes.height:
             days = (
                 res.day_outcomes.filter(pl.col("outcome").is_in(["paid", "held"]) & pl.col("date").is_not_null())
-                .select("decision_id", "hetu", pl.col("date").dt.strftime("%Y-%m-%d"), "outcome")
-                .unique(maintain_order=True)
+                .select("decision_id", "hetu", pl.col("date").dt.strftime("%Y-%m-%d"), "outcome", "rule",
+                        pl.col("held_cents").fill_null(0) if "held_cents" in res.day_outcomes.columns
+                        else pl.lit(0).alias("held_cents"))
+                .unique(subset=["decision_id", "hetu", "date", "outcome"], maintain_order=True)
             )
             conn.executemany(
-                "INSERT INTO days (batch, provider_id, invoice_no, decision_id, hetu, date, state) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO days (batch, provider_id, invoice_no, decision_id, hetu, date, state, rule, held_cents) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 ((*key, *row) for row in days.iter_rows()),
             )
         clients = res.invoice.clients
