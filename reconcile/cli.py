@@ -148,7 +148,7 @@ def approve(inbox: Path, outbox: Path, config_dir: Path, batch: str, invoice_no:
 
     from reconcile import config
     from reconcile.resolve import finance
-    from reconcile.write.csvs import eur
+    from reconcile.text.format import euros as eur
 
     cfg = config.load(config_dir)
     done = finance.approve_invoice(inbox, outbox, cfg, batch, invoice_no, provider, ledger, getpass.getuser())
@@ -201,7 +201,8 @@ def check(inbox: Path, outbox: Path, config_dir: Path, file: Path, ledger: str |
     from reconcile import batch as batch_mod, config
     from reconcile.ledger import store as ledger_mod
     from reconcile.text import messages
-    from reconcile.write.csvs import cell_key, eur
+    from reconcile.text.format import euros as eur
+    from reconcile.write.csvs import cell_key
 
     cfg = config.load(config_dir)
     result = batch_mod.check_file(file, inbox, cfg, ledger=ledger_mod.location(cfg.ledger, outbox, ledger))

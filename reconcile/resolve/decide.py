@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from reconcile.check.crosscheck import WEEK_LIMIT
+from reconcile.check.days import WEEK_LIMIT
 from reconcile.resolve.answers import Answer
 
 

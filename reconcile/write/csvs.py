@@ -22,6 +22,7 @@ from pathlib import Path
 from reconcile.text import messages
 from reconcile.findings import Finding
 from reconcile.model import BatchResult, InvoiceResult
+from reconcile.text.format import euros
 from reconcile.write import make_dirs
 
 FINDINGS_COLUMNS = (
@@ -41,13 +42,6 @@ PAYMENT_COLUMNS = (
 )
 NUMERIC = {"amount_eur", "claimed_eur", "approved_eur", "held_eur", "rejected_eur"}
 _CELL_RE = re.compile(r"^([A-Z]+)(\d+)$")
-
-
-def eur(cents: int) -> str:
-    """Integer cents as signed euros with a point and two decimals: -4500 -> `-45.00`."""
-    sign = "-" if cents < 0 else ""
-    whole, frac = divmod(abs(int(cents)), 100)
-    return f"{sign}{whole}.{frac:02d}"
 
 
 def safe_text(value: str) -> str:
@@ -91,7 +85,7 @@ def _finding_rows(result: BatchResult, lang: str) -> list[dict[str, str]]:
             "date": f.date.isoformat() if f.date else "",
             "expected": messages.redact(str(f.expected)),
             "found": messages.redact(str(f.found)),
-            "amount_eur": eur(f.amount_cents),
+            "amount_eur": euros(f.amount_cents),
             "message": messages.message(f, lang),
         }
         key = (source_file, row["sheet"], cell_key(f.location.cell), f.rule, row["decision_id"],
@@ -112,10 +106,10 @@ def _approval_rows(result: BatchResult) -> list[dict[str, str]]:
                 "invoice_no": inv.invoice_no or "",
                 "billing_month": inv.billing_month.strftime("%Y-%m") if inv.billing_month else "",
                 "source_file": inv.source_file,
-                "claimed_eur": eur(total.claimed),
-                "approved_eur": eur(total.approved),
-                "held_eur": eur(total.held),
-                "rejected_eur": eur(total.rejected),
+                "claimed_eur": euros(total.claimed),
+                "approved_eur": euros(total.approved),
+                "held_eur": euros(total.held),
+                "rejected_eur": euros(total.rejected),
                 "status": inv.status,
             }
         )
@@ -144,13 +138,13 @@ def write_approval(result: BatchResult, path: Path) -> None:
 
 def write_resolutions(result: BatchResult, path: Path) -> None:
     """`finance/resolutions.csv`: every answer on the batch's held days (CONTRACT.md section 7), oldest first."""
-    rows = [{**{c: str(r.get(c) or "") for c in RESOLUTION_COLUMNS}, "amount_eur": eur(r["amount_cents"])}
+    rows = [{**{c: str(r.get(c) or "") for c in RESOLUTION_COLUMNS}, "amount_eur": euros(r["amount_cents"])}
             for r in result.resolutions]
     _write(path, RESOLUTION_COLUMNS, rows)
 
 
 def write_payments(result: BatchResult, path: Path) -> None:
     """`finance/payments.csv`: what to pay, one row per sign-off (CONTRACT.md section 8)."""
-    rows = [{**{c: str(p.get(c) or "") for c in PAYMENT_COLUMNS}, "amount_eur": eur(p["amount_cents"])}
+    rows = [{**{c: str(p.get(c) or "") for c in PAYMENT_COLUMNS}, "amount_eur": euros(p["amount_cents"])}
             for p in result.payments]
     _write(path, PAYMENT_COLUMNS, rows)

@@ -60,7 +60,7 @@ class Job:
 
 def invoice_folder(inv: InvoiceResult) -> Path:
     """Where a submission's files go, relative to the batch outbox (before de-duplication)."""
-    duplicate = inv.status == "duplicate" or any(f.rule == "F007" for f in inv.findings)
+    duplicate = inv.status == "duplicate" or inv.rejected_by == "F007"
     if inv.provider_id and inv.invoice_no and not duplicate:
         return Path("providers") / safe_name(inv.provider_id) / safe_name(inv.invoice_no)
     return Path("rejected") / safe_name(inv.source_file)
@@ -77,8 +77,7 @@ def jobs(result: BatchResult) -> list[Job]:
             n += 1
             folder = folder.with_name(f"{invoice_folder(inv).name}__{n}")
         used.add(folder)
-        whole = inv.invoice.fatal or any(f.rule.startswith("F") for f in inv.findings)  # rejected as a whole
-        out.append(Job(inv, folder, not whole and folder.parts[0] == "providers"))
+        out.append(Job(inv, folder, not inv.rejected_as_whole and folder.parts[0] == "providers"))
     return out
 
 
