@@ -46,7 +46,7 @@ from pathlib import Path
 from reconcile import __version__, lock, progress
 from reconcile.check import check_batch, check_invoices
 from reconcile.read import intake, invoice, registers as registers_mod
-from reconcile.ledger import store as ledger_mod
+from reconcile import ledger as ledger_mod
 from reconcile.config import Config
 from reconcile.errors import ConfigError, JobError, UsageError
 from reconcile.model import BatchResult, History, Invoice, InvoiceResult, Registers
@@ -166,13 +166,10 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
     started = _now()
     batch = choose_batch(inbox, batch)
     where = ledger_mod.location(config.ledger, outbox, ledger)
-    ledger_file = ledger_mod.ledger_path(where)
     make_dirs(outbox)
-    locks = [
-        (outbox / ".reconcile.lock", f"the outbox {outbox}"),
-        (ledger_mod.lock_path(where), f"the ledger {ledger_file}"),
-    ]
-    with lock.hold_all(locks, f"reconcile run --batch {batch}"), ledger_mod.open_ledger(where) as book:
+    command = f"reconcile run --batch {batch}"
+    with lock.hold(outbox / ".reconcile.lock", command, f"the outbox {outbox}"), \
+            ledger_mod.open_ledger(where, holder=command) as book:  # the ledger's writer lock, held to the end
         recover(outbox, book)
         book.refuse_if_signed_off(batch)
 
@@ -223,6 +220,7 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
             _pause("ledger")
             clock = time.perf_counter()
             book.record_batch(batch, result.run_id, result.invoices, outputs_sha256=sha256_file(ready / MANIFEST),
+                              started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
                               resolutions=resolutions)
         except BaseException:  # nothing committed: the previous outbox and ledger stand
             shutil.rmtree(staging, ignore_errors=True)
@@ -280,8 +278,7 @@ def require_rates(invoices: list[Invoice], config: Config, batch: str) -> None:
 
 def _history(where: str) -> History:
     """The ledger's whole history, read-only; empty when there is no ledger yet."""
-    path = ledger_mod.ledger_path(where)
-    if not path.is_file() or path.stat().st_size == 0:
+    if not ledger_mod.exists(where):
         return History.empty()
     with ledger_mod.open_ledger(where, readonly=True) as book:
         return book.history(exclude_batch="")

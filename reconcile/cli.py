@@ -105,7 +105,8 @@ def template(inbox: Path, outbox: Path, config_dir: Path, provider_id: str | Non
         click.echo(template_mod.write_template(regs, cfg, provider_id, first, target, lang))
 
 
-LEDGER_HELP = "Ledger file or sqlite:/// URL (default: config's ledger, else <outbox>/ledger.sqlite)."
+LEDGER_HELP = ("Ledger file, sqlite:/// or postgresql://user@host:port/db URL "
+               "(default: config's ledger, else <outbox>/ledger.sqlite).")
 
 
 @main.command()
@@ -198,8 +199,7 @@ def check(inbox: Path, outbox: Path, config_dir: Path, file: Path, ledger: str |
 
     Exit status 0: no errors; 1: errors found; 3: the file cannot be read.
     """
-    from reconcile import batch as batch_mod, config
-    from reconcile.ledger import store as ledger_mod
+    from reconcile import batch as batch_mod, config, ledger as ledger_mod
     from reconcile.text import messages
     from reconcile.text.format import euros as eur
     from reconcile.write.csvs import cell_key

@@ -27,20 +27,21 @@ whose day the run still holds are kept (and re-priced), the others marked
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import polars as pl
 
 from reconcile import batch as batch_mod, lock
 from reconcile.config import Config
 from reconcile.errors import JobError, UsageError
-from reconcile.ledger import store as ledger_mod
+from reconcile import ledger as ledger_mod
 from reconcile.model import BatchResult, InvoiceResult
 from reconcile.resolve import money
 from reconcile.resolve.answers import read_answers
@@ -74,7 +75,7 @@ class Approved:
 
 
 def _stamp() -> str:
-    return ledger_mod._stamp()
+    return ledger_mod.stamp()
 
 
 def _key(provider_id: str | None, invoice_no: str | None, decision_id: str, day: dt.date) -> tuple:
@@ -171,11 +172,6 @@ def recheck(inbox: Path, config: Config, batch: str, book: ledger_mod.Ledger) ->
     return result
 
 
-def _locks(outbox: Path, where: str) -> list[tuple[Path, str]]:
-    return [(outbox / ".reconcile.lock", f"the outbox {outbox}"),
-            (ledger_mod.lock_path(where), f"the ledger {ledger_mod.ledger_path(where)}")]
-
-
 def publish(result: BatchResult, outbox: Path, config: Config, commit: Callable[[str], None]) -> None:
     """Stage the batch's whole outbox, commit the ledger with its manifest's hash, swap it in."""
     batch = result.batch
@@ -209,11 +205,16 @@ def _check_batch_name(batch: str) -> None:
         raise UsageError(f"--batch {batch!r} is not a month like 2026-11.")
 
 
-def _open(where: str) -> ledger_mod.Ledger:
-    path = ledger_mod.ledger_path(where)
-    if not path.is_file():
-        raise JobError(f"There is no ledger at {path}.", "Run `reconcile run` first, or point --ledger at the ledger.")
-    return ledger_mod.open_ledger(where)
+@contextlib.contextmanager
+def _held(outbox: Path, where: str, command: str) -> Iterator[ledger_mod.Ledger]:
+    """The outbox's lock and the ledger's writer lock, as a run holds them (exit 4 when taken)."""
+    if not ledger_mod.exists(where):
+        raise JobError(f"There is no ledger at {ledger_mod.describe(where)}.",
+                       "Run `reconcile run` first, or point --ledger at the ledger.")
+    make_dirs(outbox)
+    with lock.hold(outbox / ".reconcile.lock", command, f"the outbox {outbox}"), \
+            ledger_mod.open_ledger(where, holder=command) as book:
+        yield book
 
 
 def resolve_batch(inbox: Path, outbox: Path, config: Config, batch: str, file: Path | None = None,
@@ -223,7 +224,7 @@ def resolve_batch(inbox: Path, outbox: Path, config: Config, batch: str, file: P
     where = ledger_mod.location(config.ledger, outbox, ledger)
     path = Path(file) if file else outbox / batch / "finance" / "approval.xlsx"
     folder = outbox / batch
-    with lock.hold_all(_locks(outbox, where), f"reconcile resolve --batch {batch}"), _open(where) as book:
+    with _held(outbox, where, f"reconcile resolve --batch {batch}") as book:
         batch_mod.recover(outbox, book)
         if book.recorded(batch) is None:
             raise JobError(f"Batch {batch} was never run on this ledger.", f"Run it first: reconcile run --batch {batch}.")
@@ -263,8 +264,7 @@ def approve_invoice(inbox: Path, outbox: Path, config: Config, batch: str, invoi
     """
     _check_batch_name(batch)
     where = ledger_mod.location(config.ledger, outbox, ledger)
-    with lock.hold_all(_locks(outbox, where), f"reconcile approve --batch {batch} --invoice {invoice_no}"), \
-            _open(where) as book:
+    with _held(outbox, where, f"reconcile approve --batch {batch} --invoice {invoice_no}") as book:
         batch_mod.recover(outbox, book)
         provider, status, by, at = book.invoice_record(batch, invoice_no, provider_id)
         payments = book.payments(batch)
@@ -276,7 +276,7 @@ def approve_invoice(inbox: Path, outbox: Path, config: Config, batch: str, invoi
         approved = inv.total.approved
         if at is not None and approved <= paid:
             return Approved(batch, provider, invoice_no, inv.status, by, at, already=True, payment=None)
-        stamp = ledger_mod._now()
+        stamp = _stamp()
         names = dict(result.registers.providers.select("provider_id", "name").iter_rows())
         payment = {"batch": batch, "provider_id": provider, "provider_name": names.get(provider) or "",
                    "invoice_no": invoice_no, "kind": "invoice" if at is None else "supplement",
@@ -284,7 +284,7 @@ def approve_invoice(inbox: Path, outbox: Path, config: Config, batch: str, invoi
         result = _with_finance(result, book, resolutions)
         result.payments = [*result.payments, payment]
         publish(result, outbox, config, lambda sha: book.record_finance(
-            batch, result.invoices, resolutions, sha, sign_off=(provider, invoice_no, who) if at is None else None,
+            batch, result.invoices, resolutions, sha, sign_off=(provider, invoice_no, who, stamp) if at is None else None,
             payment=payment))
         if at is None:
             return Approved(batch, provider, invoice_no, inv.status, who, stamp, already=False, payment=payment)
