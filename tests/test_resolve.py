@@ -438,3 +438,28 @@ def test_sigkill_during_resolve_then_rerun_gives_the_old_or_the_new_state(inbox,
         ("pay", "59.80")]
     assert [p.name for p in outbox.iterdir() if p.name.startswith(".2026")] == []
     time.sleep(0)
+
+
+@pytest.mark.postgres
+def test_resolve_and_pay_on_a_postgresql_ledger(inbox, tmp_path, cfg, pg_url):
+    outbox = tmp_path / "outbox"
+    batch_mod.run_batch(inbox, outbox, cfg, batch="2026-11", ledger=pg_url)
+    answers = tmp_path / "a.csv"
+    answers.write_text("provider_id,invoice_no,decision_id,date,resolution,reason\n"
+                       f"{P1},101,D-1,2026-11-03,pay,\n{P2},201,D-3,2026-11-03,reject,double billing\n"
+                       f"{P1},101,D-1,2026-11-03,reject,too late\n", encoding="utf-8")
+    common = ["--inbox", str(inbox), "--outbox", str(outbox), "--config", str(ROOT / "config"), "--ledger", pg_url]
+    r = invoke("resolve", *common, "--batch", "2026-11", "--file", str(answers))
+    assert r.exit_code == 0, r.output
+    assert "refused line 4: the day was already answered 'pay'" in r.stdout
+    rows = approval(outbox / "2026-11")
+    assert (rows["101"]["approved_eur"], rows["201"]["rejected_eur"]) == ("179.40", "40.00")
+    r = invoke("approve", *common, "--batch", "2026-11", "--invoice", "101")
+    assert r.exit_code == 0 and "179.40 EUR to pay" in r.stdout, r.output
+    assert [(p["kind"], p["amount_eur"]) for p in read_csv(outbox / "2026-11" / "finance" / "payments.csv")] == [
+        ("invoice", "179.40")]
+    with ledger_mod.open_ledger(pg_url) as book:
+        assert sorted((x["invoice_no"], x["resolution"], x["amount_cents"]) for x in book.resolutions("2026-11")) == [
+            ("101", "pay", 5980), ("201", "reject", -4000)]
+        assert [(p["kind"], p["amount_cents"]) for p in book.payments("2026-11")] == [("invoice", 17940)]
+    assert not (outbox / "ledger.sqlite").exists()
