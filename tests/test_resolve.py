@@ -194,8 +194,9 @@ def test_finance_pays_one_side_and_rejects_the_other(inbox, tmp_path, cfg, throu
     # Each provider gets resolution.xlsx in its language; the held-days sheet keeps the answers.
     assert openpyxl.load_workbook(folder / "providers" / P1 / "101" / "resolution.xlsx").sheetnames == ["Ratkaisut"]
     assert openpyxl.load_workbook(folder / "providers" / P2 / "201" / "resolution.xlsx").sheetnames == ["Avgöranden"]
-    answered = {r["Laskun numero"]: (r["Ratkaisu"], r["Siirtyi €"]) for r in held_rows(folder / "finance" / "approval.xlsx")}
-    assert answered == {"101": ("maksa", 59.8), "201": ("hylkää", -40.0)}
+    answered = {r["Laskun numero"]: (r["Ratkaisu"], r["Pidätetty yhteensä €"], r["Siirtyi €"])
+                for r in held_rows(folder / "finance" / "approval.xlsx")}
+    assert answered == {"101": ("maksa", 59.8, 59.8), "201": ("hylkää", 40.0, -40.0)}  # the euros as held, and moved
     # The ledger: both answers with who and when, the invoices' totals after them.
     with ledger_mod.open_ledger(str(outbox / "ledger.sqlite")) as book:
         assert {(r["invoice_no"], r["resolution"], r["amount_cents"]) for r in book.resolutions("2026-11")} == {

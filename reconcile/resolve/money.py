@@ -55,6 +55,8 @@ def held_days(result: InvoiceResult) -> pl.DataFrame:
         return empty
     owners = owner_rows(result)
     held = held.with_columns(row=pl.col("decision_id").replace_strict(owners, default=None, return_dtype=pl.Int64))
+    if "held_cents" in held.columns and all(f"{i}_share" in held.columns for i in ITEMS):
+        return held.sort("row", "date", "cell").select(*HELD_COLUMNS)  # as the run held them (`with_shares`)
     held = held.sort("row", "date", "cell").with_columns(
         k=pl.int_range(0, pl.len(), dtype=pl.Int64).over("row"), n=pl.len().over("row").cast(pl.Int64)
     )
@@ -72,13 +74,15 @@ def held_days(result: InvoiceResult) -> pl.DataFrame:
 
 
 def with_shares(result: InvoiceResult) -> InvoiceResult:
-    """The result with `held_cents` on its day outcomes (what the ledger keeps for each held day)."""
+    """The result with each held day's euros on its day outcomes (`held_cents` and `{item}_share`),
+    as the checks held them: what the ledger keeps, and what the held-days sheet shows after answers."""
     days = result.day_outcomes
     if days is None:
         return result
-    shares = held_days(result).select("decision_id", "date", "cell", "held_cents")
-    days = days.drop("held_cents", strict=False).join(shares, on=["decision_id", "date", "cell"], how="left")
-    return dataclasses.replace(result, day_outcomes=days.with_columns(pl.col("held_cents").fill_null(0)))
+    money = ["held_cents", *(f"{i}_share" for i in ITEMS)]
+    shares = held_days(result).select("decision_id", "date", "cell", *money)
+    days = days.drop(*money, strict=False).join(shares, on=["decision_id", "date", "cell"], how="left")
+    return dataclasses.replace(result, day_outcomes=days.with_columns(pl.col(money).fill_null(0)))
 
 
 def apply_answers(result: InvoiceResult, answers: dict[tuple[str, dt.date], str]) -> tuple[InvoiceResult, dict]:

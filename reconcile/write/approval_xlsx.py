@@ -193,8 +193,9 @@ def _held_sheet(wb: xlsxwriter.Workbook, result: BatchResult, lang: str, formats
             else:
                 ws.write_blank(row, answer_col, None, unlocked)
                 ws.write_blank(row, answer_col + 1, None, unlocked)
-    for col in range(answer_col, answer_col + 5):
-        table.widths[col] = max(table.widths[col], 14)
+    for col, width in zip(range(answer_col, answer_col + 5), (10, 30, 12, 27, 10)):
+        table.widths[col] = max(table.widths[col], width)
+    table.widths[heads.index(L("date"))] = max(table.widths[heads.index(L("date"))], 11)
     last = table.row - 1
     if last >= 1:
         ws.data_validation(1, answer_col, last, answer_col, {
