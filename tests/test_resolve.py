@@ -36,7 +36,7 @@ from tests import wb
 D = dt.date
 ROOT = Path(__file__).resolve().parent.parent
 P1, P2 = wb.YTUNNUS[0], wb.YTUNNUS[1]
-H1, H2 = wb.HETU[0], wb.HETU[2]
+H1, H2, H3 = wb.HETU[0], wb.HETU[2], wb.HETU[3]
 NOV = D(2026, 11, 1)
 
 
@@ -56,17 +56,20 @@ def registers(inbox: Path, d1_per_week: int = 4) -> None:
          "day_value_cents": "40,00", "meal": "ei", "travel_per_day_cents": "0,00"},
         {**base, "decision_id": "D-2", "hetu": H2, "provider_id": P2, "days_per_week": 4,
          "day_value_cents": "40,00", "meal": "ei", "travel_per_day_cents": "0,00"},
+        {**base, "decision_id": "D-5", "hetu": H3, "provider_id": P2, "days_per_week": 4,
+         "day_value_cents": "40,00", "meal": "korvaus", "travel_per_day_cents": "2,00", "benefit": "kuntoutustuki"},
     ])
 
 
 def bill(path: Path, provider: str, invoice_no: str, month: D, decision: str, hetu: str, days: list[int],
-         value: int, meals: int = 0, travel: int = 0) -> Path:
+         value: int, meals: int = 0, travel: int = 0, meal_comp_days: int = 0) -> Path:
     """One client row billing `days` (each an X) at `value` cents a day."""
     fee = value * len(days)
     header = {"provider_name": "Oy", "provider_id": provider, "invoice_no": invoice_no,
               "billing_month": month.strftime("%Y-%m"), "invoice_date": month, "total_cents": None}
     clients = [{"decision_id": decision, "hetu": hetu, "days_claimed": len(days), "day_value_cents": value / 100,
-                "fee_cents": fee / 100, "meals": meals, "travel_cents": travel / 100, "guidance_individual_h100": 3}]
+                "fee_cents": fee / 100, "meals": meals, "meal_comp_days": meal_comp_days, "travel_cents": travel / 100,
+                "guidance_individual_h100": 3}]
     attendance = [{"decision_id": decision, "hetu": hetu, **{d: ("X" if d in days else None) for d in range(1, 32)}}]
     return wb.write_invoice(path, header, clients, attendance)
 
@@ -208,6 +211,38 @@ def test_finance_pays_one_side_and_rejects_the_other(inbox, tmp_path, cfg, throu
     again = invoke("resolve", "--inbox", str(inbox), "--outbox", str(outbox), "--config", str(ROOT / "config"),
                    "--batch", "2026-11", "--file", str(filled))
     assert again.exit_code == 0 and "0 answer(s) recorded" in again.stdout and "2 already given" in again.stdout
+
+
+def test_a_row_held_as_a_whole_is_priced_again_after_answers(inbox, tmp_path, cfg):
+    """R218 holds D-5's whole row: 4 days (Mon 2 - Thu 5) at 40.00, 4 meal compensation days
+    at 5.00 and travel 8.00 (2.00 a day): 188.00 claimed, all held, 47.00 a day.
+
+    Finance pays Mon 2 and rejects Tue 3. By hand: C=4, A''=1, H''=2.
+    fee 40.00 / 80.00 / 40.00, meal compensation 5.00 / 10.00 / 5.00, travel 2.00 / 4.00 / 2.00:
+    approved 47.00, held 94.00, rejected 47.00. The payment moved +47.00, the rejection -47.00."""
+    bill(inbox / "2026-11" / "kolme.xlsx", P2, "301", NOV, "D-5", H3, [2, 3, 4, 5], 4000, travel=800,
+         meal_comp_days=4)
+    outbox = tmp_path / "outbox"
+    run(inbox, outbox, cfg)
+    rows = approval(outbox / "2026-11")
+    assert (rows["301"]["claimed_eur"], rows["301"]["approved_eur"], rows["301"]["held_eur"]) == ("188.00", "0.00", "188.00")
+    shares = [(r["Päivä"].day, r["Palvelumaksu €"], r["Ateriakorvaus €"], r["Matkakorvaus €"], r["Pidätetty yhteensä €"])
+              for r in held_rows(outbox / "2026-11" / "finance" / "approval.xlsx") if r["Laskun numero"] == "301"]
+    assert shares == [(d, 40.0, 5.0, 2.0, 47.0) for d in (2, 3, 4, 5)]
+    answers = tmp_path / "a.csv"
+    answers.write_text("provider_id,invoice_no,decision_id,date,resolution,reason\n"
+                       f"{P2},301,D-5,2.11.2026,maksa,\n{P2},301,D-5,3.11.2026,hylkää,Sairauspäivä\n", encoding="utf-8")
+    r = invoke("resolve", "--inbox", str(inbox), "--outbox", str(outbox), "--config", str(ROOT / "config"),
+               "--batch", "2026-11", "--file", str(answers))
+    assert r.exit_code == 0 and "2 answer(s) recorded" in r.stdout, r.output
+    row = approval(outbox / "2026-11")["301"]
+    assert (row["claimed_eur"], row["approved_eur"], row["held_eur"], row["rejected_eur"], row["status"]) == (
+        "188.00", "47.00", "94.00", "47.00", "partly_approved")
+    moved = [(x["date"], x["resolution"], x["amount_eur"]) for x in read_csv(outbox / "2026-11" / "finance" / "resolutions.csv")]
+    assert moved == [("2026-11-02", "pay", "47.00"), ("2026-11-03", "reject", "-47.00")]
+    review = openpyxl.load_workbook(outbox / "2026-11" / "providers" / P2 / "301" / "annotated.xlsx",
+                                    data_only=True)["Granskning"]
+    assert any(47.0 in row and 94.0 in row for row in review.iter_rows(values_only=True))  # the provider's totals follow
 
 
 def test_paying_both_sides_is_refused(inbox, tmp_path, cfg):
