@@ -499,3 +499,16 @@ def test_resolve_and_pay_on_a_postgresql_ledger(inbox, tmp_path, cfg, pg_url):
             ("101", "pay", 5980), ("201", "reject", -4000)]
         assert [(p["kind"], p["amount_cents"]) for p in book.payments("2026-11")] == [("invoice", 17940)]
     assert not (outbox / "ledger.sqlite").exists()
+
+
+def test_the_clerk_saves_approval_xlsx_in_place_and_resolves_it(inbox, tmp_path, cfg):
+    outbox = tmp_path / "outbox"
+    run(inbox, outbox, cfg)
+    xlsx = outbox / "2026-11" / "finance" / "approval.xlsx"
+    fill(xlsx, {"201": ("hylkää", "tupla")})  # saved over the outbox's own file, as Excel does
+    r = invoke("resolve", "--inbox", str(inbox), "--outbox", str(outbox), "--config", str(ROOT / "config"),
+               "--batch", "2026-11")
+    assert r.exit_code == 0 and "1 answer(s) recorded (0 pay, 1 reject)" in r.stdout, r.output
+    rows = held_rows(xlsx)  # rewritten by the program: the answer kept, the other day still open
+    assert {(x["Laskun numero"], x["Ratkaisu"], x["Perustelu"]) for x in rows} == {("101", None, None),
+                                                                                  ("201", "hylkää", "tupla")}
