@@ -220,3 +220,47 @@ def check(inbox: Path, outbox: Path, config_dir: Path, file: Path, ledger: str |
     if any(f.rule in ("F001", "F002") for f in result.findings):
         sys.exit(3)
     sys.exit(1 if errors else 0)
+
+
+@main.group("ledger")
+def ledger_group() -> None:
+    """Set up, upgrade or copy a ledger (a SQLite file or a PostgreSQL database)."""
+
+
+@ledger_group.command("copy")
+@click.argument("source", metavar="SOURCE")
+@click.argument("target", metavar="TARGET")
+@common_options
+def ledger_copy(inbox: Path, outbox: Path, config_dir: Path, source: str, target: str) -> None:
+    """Copy the whole ledger SOURCE into the empty ledger TARGET and check that both hold the same.
+
+    Each is a file path, a sqlite:/// or a postgresql:// URL. A TARGET that holds
+    any record is refused (exit 3); so is a copy whose days, invoices or euro
+    totals differ from the source's (nothing is copied then).
+    """
+    from reconcile.ledger import copy as copy_mod, describe
+    from reconcile.text.format import euros as eur
+
+    done = copy_mod.copy_ledger(source, target)
+    t = done.totals
+    click.echo(f"Copied {describe(source)} into {describe(target)}: "
+               + ", ".join(f"{n} {name}" for name, n in done.rows.items()) + ".")
+    click.echo(f"Checked equal: {t.get('days:paid', 0)} paid and {t.get('days:held', 0)} held days, {t['invoices']} invoices, "
+               f"claimed {eur(t['claimed_cents'])}, approved {eur(t['approved_cents'])}, held {eur(t['held_cents'])}, "
+               f"rejected {eur(t['rejected_cents'])} EUR.")
+
+
+@ledger_group.command("migrate")
+@click.argument("ledger", metavar="LEDGER")
+@common_options
+def ledger_migrate(inbox: Path, outbox: Path, config_dir: Path, ledger: str) -> None:
+    """Create the ledger's tables, or upgrade them to this version (run it as the database's owner)."""
+    from reconcile.ledger import describe, migrate
+
+    before, now = migrate(ledger)
+    if before == 0:
+        click.echo(f"Created the ledger {describe(ledger)} (schema version {now}).")
+    elif before == now:
+        click.echo(f"The ledger {describe(ledger)} is up to date (schema version {now}).")
+    else:
+        click.echo(f"Upgraded the ledger {describe(ledger)} from schema version {before} to {now}.")

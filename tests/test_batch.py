@@ -1,19 +1,19 @@
 """The batch's data files (findings.csv, approval.csv, manifest.json) and the batch run itself."""
 
 import csv
+import dataclasses
 import datetime as dt
 import json
 import os
 import shutil
-import sqlite3
 from pathlib import Path
 
 import polars as pl
 import pytest
 import wb
+from ledgers import dump
 
-from reconcile import batch as batch_mod, config as config_mod
-from reconcile.ledger import store as ledger_mod
+from reconcile import batch as batch_mod, config as config_mod, ledger as ledger_mod
 from reconcile.errors import JobError, LedgerError, RegisterError, UsageError
 from reconcile.findings import Finding, Location
 from reconcile.model import ITEMS, BatchResult, Invoice, InvoiceResult, Money, Registers, Submission
@@ -167,17 +167,6 @@ def inbox(tmp_path):
     return inbox
 
 
-def dump(ledger_file: Path) -> dict[str, list[tuple]]:
-    """The ledger's content, without when a batch was recorded or which outbox it matches."""
-    with sqlite3.connect(ledger_file) as conn:
-        return {
-            "batches": conn.execute("SELECT batch, run_id FROM batches ORDER BY 1").fetchall(),
-            "invoices": conn.execute("SELECT * FROM invoices ORDER BY 1, 2, 3").fetchall(),
-            "days": conn.execute("SELECT * FROM days ORDER BY 1, 2, 3, 4, 5, 6").fetchall(),
-            "assessments": conn.execute("SELECT * FROM assessments ORDER BY 1, 2, 3, 4").fetchall(),
-        }
-
-
 def approval(folder: Path) -> list[dict[str, str]]:
     with (folder / "finance" / "approval.csv").open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
@@ -208,16 +197,19 @@ def test_run_writes_outbox_and_ledger(inbox, tmp_path, cfg):
         (P2, "201", "2026-11-02", "paid")]
 
 
-def test_rerun_gives_the_same_files_and_ledger(inbox, tmp_path, cfg):
+def test_rerun_gives_the_same_files_and_ledger(inbox, tmp_path, cfg, ledger_url):
     outbox = tmp_path / "outbox"
-    first = batch_mod.run_batch(inbox, outbox, cfg)
+    first = batch_mod.run_batch(inbox, outbox, cfg, ledger=ledger_url)
     files = {n: (outbox / "2026-11" / n).read_bytes() for n in ("audit/findings.csv", "finance/approval.csv")}
     manifest_1 = json.loads((outbox / "2026-11" / "audit" / "manifest.json").read_text(encoding="utf-8"))
-    ledger_1 = dump(outbox / "ledger.sqlite")
-    second = batch_mod.run_batch(inbox, outbox, cfg, batch="2026-11")
+    ledger_1 = dump(ledger_url)
+    second = batch_mod.run_batch(inbox, outbox, cfg, batch="2026-11", ledger=ledger_url)
     assert second.run_id == first.run_id
     assert {n: (outbox / "2026-11" / n).read_bytes() for n in files} == files
-    assert dump(outbox / "ledger.sqlite") == ledger_1
+    assert dump(ledger_url) == ledger_1
+    with ledger_mod.open_ledger(ledger_url, readonly=True) as book:  # replaced, and the replacement logged
+        assert [(r["run_id"], r["replaced_run_id"]) for r in book.runs()] == [(first.run_id, None),
+                                                                              (first.run_id, first.run_id)]
     manifest_2 = json.loads((outbox / "2026-11" / "audit" / "manifest.json").read_text(encoding="utf-8"))
     for m in (manifest_1, manifest_2):
         del m["started"], m["finished"]
@@ -226,8 +218,9 @@ def test_rerun_gives_the_same_files_and_ledger(inbox, tmp_path, cfg):
     assert [p.name for p in outbox.iterdir() if p.name.startswith(".2026")] == []
 
 
-def test_later_batch_finds_days_paid_in_an_earlier_one(inbox, tmp_path, cfg):
+def test_later_batch_finds_days_paid_in_an_earlier_one(inbox, tmp_path, cfg, ledger_url):
     outbox = tmp_path / "outbox"
+    cfg = dataclasses.replace(cfg, ledger=ledger_url)
     (inbox / "2026-10").mkdir()
     write_bill(inbox / "2026-10" / "loka.xlsx", P1, "100", D(2026, 10, 1), "D-1", H1, [30])
     batch_mod.run_batch(inbox, outbox, cfg, batch="2026-10")
@@ -264,15 +257,15 @@ def test_batch_choice_and_job_errors(inbox, tmp_path, cfg):
     assert not (tmp_path / "outbox" / "2026-11").exists()
 
 
-def test_signed_off_batch_is_not_run_again(inbox, tmp_path, cfg):
+def test_signed_off_batch_is_not_run_again(inbox, tmp_path, cfg, ledger_url):
     outbox = tmp_path / "outbox"
-    batch_mod.run_batch(inbox, outbox, cfg)
-    with ledger_mod.open_ledger(str(outbox / "ledger.sqlite")) as book:
+    batch_mod.run_batch(inbox, outbox, cfg, ledger=ledger_url)
+    with ledger_mod.open_ledger(ledger_url) as book:
         book.approve("2026-11", "101", None, "maija")
-    before = dump(outbox / "ledger.sqlite")
+    before = dump(ledger_url)
     with pytest.raises(LedgerError, match="already signed off"):
-        batch_mod.run_batch(inbox, outbox, cfg)
-    assert dump(outbox / "ledger.sqlite") == before
+        batch_mod.run_batch(inbox, outbox, cfg, ledger=ledger_url)
+    assert dump(ledger_url) == before
 
 
 def test_check_file_reads_the_ledger_but_never_writes_it(inbox, tmp_path, cfg):

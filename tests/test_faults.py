@@ -13,7 +13,6 @@ import csv
 import hashlib
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -24,7 +23,7 @@ import pytest
 import wb
 from click.testing import CliRunner
 from reliability import BATCH, Control, client_hetu, provider_id
-from test_batch import dump
+from ledgers import dump, dump_if_any
 
 from reconcile import batch as batch_mod, config as config_mod
 from reconcile.check import batch as checks
@@ -49,7 +48,7 @@ def cli(inbox: Path, outbox: Path, *more: str, command: str = "run", config: Pat
     return CliRunner().invoke(main, [command, "--inbox", str(inbox), "--outbox", str(outbox), "--config", str(config), *more])
 
 
-def state(outbox: Path, ledger: Path | None = None) -> dict:
+def state(outbox: Path, ledger: Path | str | None = None) -> dict:
     """The batch's outbox (every file by hash; the manifest without its times), work folders, and the ledger."""
     folder = outbox / BATCH
     files = {}
@@ -63,7 +62,7 @@ def state(outbox: Path, ledger: Path | None = None) -> dict:
         files["audit/manifest.json"] = data
     work = sorted(p.name for p in outbox.iterdir() if p.name.startswith(f".{BATCH}")) if outbox.exists() else []
     ledger = ledger or outbox / "ledger.sqlite"
-    return {"files": files, "work": work, "ledger": dump(ledger) if ledger.exists() else None}
+    return {"files": files, "work": work, "ledger": dump_if_any(ledger)}
 
 
 def spawn(inbox: Path, outbox: Path, pause: str, *more: str) -> subprocess.Popen:
@@ -82,28 +81,30 @@ def spawn(inbox: Path, outbox: Path, pause: str, *more: str) -> subprocess.Popen
 
 @pytest.mark.slow
 @pytest.mark.parametrize("point", ["read", "write", "ledger", "swap"])
-def test_sigkill_then_rerun_gives_the_undisturbed_outbox_and_ledger(ctl, tmp_path, point):
+def test_sigkill_then_rerun_gives_the_undisturbed_outbox_and_ledger(ctl, tmp_path, point, ledger_url,
+                                                                     second_ledger_url):
     calm, killed = tmp_path / "calm", tmp_path / "killed"
-    assert cli(ctl.inbox, calm).exit_code == 0
-    shutil.copytree(calm, killed, ignore=shutil.ignore_patterns("*.lock"))
-    before = state(killed)
+    calm_ledger, killed_ledger = ("--ledger", ledger_url), ("--ledger", second_ledger_url)
+    assert cli(ctl.inbox, calm, *calm_ledger).exit_code == 0
+    assert cli(ctl.inbox, killed, *killed_ledger).exit_code == 0  # the same inputs: the same outbox and ledger
+    before = state(killed, second_ledger_url)
     ctl.write(2, "C-1", ctl.inbox / BATCH / "c.xlsx")  # a late arrival: the batch is run again
-    assert cli(ctl.inbox, calm).exit_code == 0
+    assert cli(ctl.inbox, calm, *calm_ledger).exit_code == 0
 
-    proc = spawn(ctl.inbox, killed, point)
+    proc = spawn(ctl.inbox, killed, point, *killed_ledger)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    after = state(killed)
+    after = state(killed, second_ledger_url)
     if point == "swap":  # the ledger committed: the next run finishes the swap
-        assert after["ledger"] == state(calm)["ledger"]
+        assert after["ledger"] == state(calm, ledger_url)["ledger"]
         assert after["work"] == [f".{BATCH}.old", f".{BATCH}.ready"] and after["files"] == {}
     else:  # nothing committed: the previous outbox and ledger stand
         assert (after["files"], after["ledger"]) == (before["files"], before["ledger"])
         assert after["work"] == {"read": [], "write": [f".{BATCH}.staging"], "ledger": [f".{BATCH}.ready"]}[point]
 
-    r = cli(ctl.inbox, killed)
+    r = cli(ctl.inbox, killed, *killed_ledger)  # the killed run's lock went with it
     assert r.exit_code == 0, r.output
-    assert state(killed) == state(calm)
+    assert state(killed, second_ledger_url) == state(calm, ledger_url)
     # Compared: 3 providers x 2 workbooks, approval.xlsx/.csv, resolutions.csv, payments.csv, compliance.xlsx,
     # findings.csv, the manifest.
     assert len(state(calm)["files"]) == 13

@@ -2,14 +2,15 @@
 
 import datetime as dt
 import os
-import sqlite3
 import stat
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from reconcile.ledger import store as ledger_mod
+from ledgers import rows
+
+from reconcile import ledger as ledger_mod
 from reconcile import lock
 from reconcile.errors import LedgerError, LockHeld, UsageError
 from reconcile.findings import Finding, Location
@@ -53,14 +54,12 @@ def result(
 
 
 @pytest.fixture
-def book(tmp_path):
-    with ledger_mod.open_ledger(str(tmp_path / "ledger.sqlite")) as b:
+def book(ledger_url):
+    with ledger_mod.open_ledger(ledger_url) as b:
         yield b
 
 
-def table(path: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(path) as conn:
-        return conn.execute(sql).fetchall()
+table = rows
 
 
 def test_history_holds_other_batches_paid_and_held_days(book):
@@ -82,17 +81,17 @@ def test_history_holds_other_batches_paid_and_held_days(book):
     assert sorted(everything.paid_days["date"].to_list()) == [D(2026, 10, 30), D(2026, 11, 2)]
 
 
-def test_rerun_replaces_the_batch_record(book, tmp_path):
+def test_rerun_replaces_the_batch_record(book, ledger_url):
     book.record_batch("2026-11", "run1", [result("a.xlsx", days=[("P1", "010190-123A", D(2026, 11, 2), "paid"),
                                                                  ("P1", "010190-123A", D(2026, 11, 3), "paid")])])
     book.record_batch("2026-11", "run2", [result("a.xlsx", days=[("P1", "010190-123A", D(2026, 11, 3), "paid")])])
-    path = tmp_path / "ledger.sqlite"
+    path = ledger_url
     assert table(path, "SELECT batch, date, state FROM days") == [("2026-11", "2026-11-03", "paid")]
     assert table(path, "SELECT batch, run_id FROM batches") == [("2026-11", "run2")]
     assert table(path, "SELECT count(*) FROM invoices") == [(1,)]
 
 
-def test_only_processed_invoices_are_recorded(book, tmp_path):
+def test_only_processed_invoices_are_recorded(book, ledger_url):
     day = [("P1", "010190-123A", D(2026, 11, 2), "paid")]
     results = [
         result("ok.xlsx", invoice_no="OK", days=day, fee=Money(4500, 4500, 0, 0)),
@@ -102,7 +101,7 @@ def test_only_processed_invoices_are_recorded(book, tmp_path):
         result("zero.xlsx", invoice_no="Z", rules=("R201",), status="rejected"),
     ]
     book.record_batch("2026-11", "run", results)
-    path = tmp_path / "ledger.sqlite"
+    path = ledger_url
     assert table(path, "SELECT invoice_no, status, claimed_cents, approved_cents FROM invoices ORDER BY 1") == [
         ("OK", "approved", 4500, 4500), ("Z", "rejected", 0, 0)]
     assert table(path, "SELECT invoice_no FROM days") == [("OK",)]
@@ -150,15 +149,78 @@ def test_approve_unknown_and_ambiguous_invoice(book):
         book.approve("2026-10", "7", "1234567-1", "maija")
 
 
-def test_newer_schema_version_is_refused_not_reset(tmp_path):
-    path = tmp_path / "ledger.sqlite"
-    ledger_mod.open_ledger(str(path)).close()
-    with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE schema_version SET version = 99")
-    with pytest.raises(LedgerError, match="version 99") as e:
-        ledger_mod.open_ledger(str(path))
-    assert e.value.exit_code == 3
-    assert table(path, "SELECT version FROM schema_version") == [(99,)]
+def test_newer_schema_version_is_refused_not_reset(ledger_url):
+    ledger_mod.open_ledger(ledger_url).close()
+    table(ledger_url, "UPDATE schema_version SET version = 99")
+    for readonly in (False, True):
+        with pytest.raises(LedgerError, match="version 99") as e:
+            ledger_mod.open_ledger(ledger_url, readonly=readonly)
+        assert e.value.exit_code == 3
+    assert table(ledger_url, "SELECT version FROM schema_version") == [(99,)]
+
+
+def test_version_1_ledger_migrates_forward_and_keeps_its_records(ledger_url):
+    # A ledger as version 1 wrote it: its four tables and indexes, no runs log, no lock_holders.
+    for statement in V1_SCHEMA:
+        table(ledger_url, statement)
+    table(ledger_url, "INSERT INTO batches VALUES ('2026-10', 'old', '2026-11-01T00:00:00Z', '')")
+    table(ledger_url, "INSERT INTO invoices VALUES ('2026-10', '1234567-1', 'L1', '2026-10-01', 'a.xlsx', 'approved',"
+                      " 4500, 4500, 0, 0, NULL, NULL)")
+    table(ledger_url, "INSERT INTO days VALUES ('2026-10', '1234567-1', 'L1', 'P1', '010190-123A', '2026-10-30', 'paid')")
+    with pytest.raises(LedgerError, match="older version"):
+        ledger_mod.open_ledger(ledger_url, readonly=True)  # a reader never migrates
+    with ledger_mod.open_ledger(ledger_url) as b:
+        assert b.history("2026-11").paid_days.rows() == [
+            ("010190-123A", D(2026, 10, 30), "P1", "1234567-1", "L1", "2026-10", False)]
+        b.record_batch("2026-10", "new", [])
+        assert [(r["batch"], r["run_id"], r["replaced_run_id"]) for r in b.runs()] == [("2026-10", "new", "old")]
+    assert table(ledger_url, "SELECT version FROM schema_version") == [(3,)]  # version 3: resolutions, payments
+    assert table(ledger_url, "SELECT rule, held_cents FROM days") == []  # the columns version 3 added (the rerun emptied it)
+
+
+V1_SCHEMA = (  # version 1's own statements, as reconcile 0.1 ran them
+    "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+    "INSERT INTO schema_version (version) VALUES (1)",
+    "CREATE TABLE batches (batch TEXT PRIMARY KEY, run_id TEXT NOT NULL, recorded_at TEXT NOT NULL,"
+    " outputs_sha256 TEXT NOT NULL DEFAULT '')",
+    "CREATE TABLE invoices (batch TEXT NOT NULL REFERENCES batches (batch), provider_id TEXT NOT NULL,"
+    " invoice_no TEXT NOT NULL, billing_month TEXT NOT NULL, source_file TEXT NOT NULL, status TEXT NOT NULL,"
+    " claimed_cents INTEGER NOT NULL, approved_cents INTEGER NOT NULL, held_cents INTEGER NOT NULL,"
+    " rejected_cents INTEGER NOT NULL, signed_off_by TEXT, signed_off_at TEXT,"
+    " PRIMARY KEY (batch, provider_id, invoice_no))",
+    "CREATE INDEX invoices_number ON invoices (provider_id, invoice_no)",
+    "CREATE TABLE days (batch TEXT NOT NULL, provider_id TEXT NOT NULL, invoice_no TEXT NOT NULL,"
+    " decision_id TEXT NOT NULL, hetu TEXT NOT NULL, date TEXT NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('paid', 'held')),"
+    " FOREIGN KEY (batch, provider_id, invoice_no) REFERENCES invoices (batch, provider_id, invoice_no))",
+    "CREATE INDEX days_batch ON days (batch)",
+    "CREATE INDEX days_client ON days (hetu, date)",
+    "CREATE TABLE assessments (batch TEXT NOT NULL, decision_id TEXT NOT NULL,"
+    " kind TEXT NOT NULL CHECK (kind IN ('kykyviisari', 'vat')), date TEXT NOT NULL,"
+    " UNIQUE (batch, decision_id, kind, date))",
+)
+
+
+def test_writer_lock_is_one_holder_at_a_time_and_names_it(ledger_url):
+    with ledger_mod.open_ledger(ledger_url, holder="reconcile run --batch 2026-11") as first:
+        with pytest.raises(LockHeld, match=rf"`reconcile run --batch 2026-11` \(pid {os.getpid()} on ") as e:
+            ledger_mod.open_ledger(ledger_url, holder="reconcile approve")
+        assert e.value.exit_code == 4 and "holds the lock on the ledger" in str(e.value)
+        with ledger_mod.open_ledger(ledger_url, readonly=True) as reader:  # readers go on
+            assert reader.recorded("2026-11") is None
+        first.record_batch("2026-11", "run", [])
+    with ledger_mod.open_ledger(ledger_url, holder="reconcile approve") as again:  # let go on close
+        assert again.recorded("2026-11")[0] == "run"
+
+
+def test_runs_log_who_when_and_what_was_replaced(book):
+    book.record_batch("2026-11", "r1", [], started_at="2026-12-01T10:00:00Z", who="maija")
+    book.record_batch("2026-11", "r2", [], who="pekka")
+    book.record_batch("2026-10", "r3", [])
+    log = book.runs("2026-11")
+    assert [(r["run_id"], r["who"], r["replaced_run_id"]) for r in log] == [("r1", "maija", None), ("r2", "pekka", "r1")]
+    assert log[0]["started_at"] == "2026-12-01T10:00:00Z" and log[0]["finished_at"] < log[1]["finished_at"]
+    assert len(book.runs()) == 3
 
 
 @pytest.mark.parametrize("content", [b"this is not a database" * 100, b"SQLite format 3\x00" + b"\xff" * 4000])
@@ -171,12 +233,13 @@ def test_corrupt_ledger_is_a_job_error(tmp_path, content):
     assert path.read_bytes() == content
 
 
-def test_a_database_that_is_not_a_ledger(tmp_path):
-    path = tmp_path / "other.sqlite"
-    with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE x (a)")
-    with pytest.raises(LedgerError, match="not a reconcile ledger"):
-        ledger_mod.open_ledger(str(path))
+def test_a_database_that_is_not_a_ledger(ledger_url):
+    table(ledger_url, "CREATE TABLE x (a INTEGER)")
+    for readonly in (False, True):
+        with pytest.raises(LedgerError, match="not a reconcile ledger") as e:
+            ledger_mod.open_ledger(ledger_url, readonly=readonly)
+        assert e.value.exit_code == 3
+    assert table(ledger_url, "SELECT count(*) FROM x") == [(0,)]  # left as it was, nothing added
 
 
 def test_urls(tmp_path, monkeypatch):

@@ -19,19 +19,31 @@ def test_readme_starts_with_the_two_commands_and_the_makefile_has_them():
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
+def commands():
+    """(words, command) of every command, the subcommands of a group (`ledger copy`) instead of the group."""
+    for name, command in main.commands.items():
+        subs = getattr(command, "commands", None)
+        if subs:
+            yield from (([name, sub], cmd) for sub, cmd in subs.items())
+        else:
+            yield [name], command
+
+
 def test_every_command_has_a_readme_section_and_help():
     assert main.commands, "the command group is empty"
     for name in main.commands:
         assert f"### reconcile {name}" in README, f"README does not describe `reconcile {name}`"
-        result = CliRunner().invoke(main, [name, "--help"])
+    for words, _ in commands():
+        assert f"reconcile {' '.join(words)}" in README, words
+        result = CliRunner().invoke(main, [*words, "--help"])
         assert result.exit_code == 0, result.output
         for option in ("--inbox", "--outbox", "--config", "--debug"):
-            assert option in result.output, (name, option)
+            assert option in result.output, (words, option)
 
 
 def test_every_option_of_every_command_is_named_in_the_readme():
     common = {"--inbox", "--outbox", "--config", "--debug", "--help"}
-    for name, command in main.commands.items():
+    for name, command in commands():
         for param in command.params:
             for opt in getattr(param, "opts", []):
                 if opt.startswith("--") and opt not in common:

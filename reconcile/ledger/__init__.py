@@ -3,15 +3,18 @@
     open_ledger(url_or_path, readonly=False, holder=None) -> Ledger
         the ledger at a path, sqlite:/// or postgresql:// URL; `holder` takes its writer lock
     exists(url_or_path), location(config_ledger, outbox, override), describe(url_or_path)
+    migrate(url_or_path)            create or upgrade the schema (as the database's owner)
+    copy.copy_ledger(source, target)   a whole ledger into an empty one, checked
 
+    copy        `reconcile ledger copy`
     store       the Ledger interface the pipeline uses (history, record_batch, approve, ...)
     schema      every table (one SQLAlchemy MetaData), the schema version and its migrations
     connect     paths and URLs to engines; database errors in plain words, never a password
     locking     one writer per ledger: a lock file (SQLite) or an advisory lock (PostgreSQL)
 """
 
-from reconcile.ledger.store import (Ledger, SignOff, describe, exists, ledger_path, location, lock_path, open_ledger,
-                                    processed, stamp)
+from reconcile.ledger.store import (Ledger, SignOff, describe, exists, ledger_path, location, lock_path, migrate,
+                                    open_ledger, processed, stamp)
 
-__all__ = ["Ledger", "SignOff", "describe", "exists", "ledger_path", "location", "lock_path", "open_ledger", "processed",
-           "stamp"]
+__all__ = ["Ledger", "SignOff", "describe", "exists", "ledger_path", "location", "lock_path", "migrate", "open_ledger",
+           "processed", "stamp"]

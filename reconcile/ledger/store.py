@@ -27,7 +27,7 @@ from typing import Iterator
 
 import polars as pl
 from sqlalchemy import Connection, Engine, and_, delete, exists as sql_exists, func, inspect, literal, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ProgrammingError, SQLAlchemyError
 
 from reconcile import lock as file_lock
 from reconcile.errors import LedgerError, UsageError
@@ -130,6 +130,7 @@ class Ledger:
         self._engine = engine
         self._conn = conn
         self._stack = stack
+        self.version_found = schema.SCHEMA_VERSION  # the version it had when opened (0: created now)
 
     def __enter__(self) -> "Ledger":
         return self
@@ -549,7 +550,7 @@ def open_ledger(url_or_path: str, readonly: bool = False, holder: str | None = N
             stack.callback(conn.close)
             if holder and path is None:
                 locking.take(conn, holder, where.shown)
-            _prepare(conn, where, readonly)
+            found = _prepare(conn, where, readonly)
             if holder and path is None:
                 locking.note(conn, holder)
         except SQLAlchemyError as e:
@@ -557,10 +558,19 @@ def open_ledger(url_or_path: str, readonly: bool = False, holder: str | None = N
     except BaseException:
         stack.close()
         raise
-    return Ledger(where, eng, conn, readonly, stack)
+    book = Ledger(where, eng, conn, readonly, stack)
+    book.version_found = found
+    return book
 
 
-def _prepare(conn: Connection, where: Location, readonly: bool) -> None:
+def migrate(url_or_path: str) -> tuple[int, int]:
+    """Create or upgrade a ledger's schema (as its owner); (version before, version now). 0 before: created."""
+    with open_ledger(url_or_path, holder="reconcile ledger migrate") as book:
+        return book.version_found, schema.SCHEMA_VERSION
+
+
+def _prepare(conn: Connection, where: Location, readonly: bool) -> int:
+    """Check (read-only) or create and migrate the schema; the version the ledger had (0: none)."""
     with conn.begin():
         if readonly:
             version = schema.version_of(conn, where.shown)
@@ -569,12 +579,19 @@ def _prepare(conn: Connection, where: Location, readonly: bool) -> None:
             schema.refuse_newer(version, where.shown)
             if version < schema.SCHEMA_VERSION:
                 raise LedgerError(f"The ledger {where} is of an older version ({version}).",
-                                  "Run `reconcile run` once to upgrade it.")
-            return
+                                  "Run `reconcile ledger migrate` (or `reconcile run`) once to upgrade it.")
+            return version
         if where.path is None:
             locking.serialise_migrations(conn)
-        schema.prepare(conn, where.shown)
+        try:
+            return schema.prepare(conn, where.shown)
+        except ProgrammingError as e:  # PostgreSQL: a role without the right to create tables
+            if "permission denied" not in str(e):
+                raise
+            raise LedgerError(f"The ledger {where} needs its tables created or upgraded, and this role may not: "
+                              f"{connect.reason(e, where)}.",
+                              "Run `reconcile ledger migrate URL` once as the database's owner.") from None
 
 
-__all__ = ["Ledger", "SignOff", "open_ledger", "exists", "location", "ledger_path", "lock_path", "describe",
+__all__ = ["Ledger", "SignOff", "open_ledger", "migrate", "exists", "location", "ledger_path", "lock_path", "describe",
            "processed", "stamp"]
