@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test bench sample clean
+.PHONY: demo test coverage mutation bench sample clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	@scripts/services || echo "scripts/services failed; the tests that need its services will skip (under CI=true they fail)" >&2
 	$(BIN)/python -m pytest -q
+
+# Line and branch coverage of the tests, subprocesses and worker processes included.
+coverage: $(STAMP)
+	$(BIN)/python -m pytest -q --cov --cov-report=term
+
+# Mutation testing of the money and day modules (tools/mutate.py; minutes, not seconds).
+mutation: $(STAMP)
+	$(BIN)/python tools/mutate.py --jobs 2
 
 clean:
 	rm -rf $(VENV) outbox/20* build *.egg-info

@@ -10,7 +10,8 @@ The package reads as the path of a workbook from inbox to outbox:
     write/      the files of the outbox, written last and swapped in atomically
 
 `text/` holds the one catalogue of every finding code (`rules`; `messages` renders it in
-fi/sv/en); `findings` the record a check returns; `model` the data between
+fi/sv/en; `format` writes euros, hours, dates and months); `periods` the month end and a
+decision's last day; `findings` the record a check returns; `model` the data between
 stages; `config` the rates and settings; `cli` the thin command line. Beside
 the pipeline: `template` (the blank workbook a provider fills in), `demo`
 (a synthetic inbox), `lock`, `progress`.

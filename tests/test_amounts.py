@@ -92,3 +92,101 @@ def test_empty_money_cells_claim_nothing():
 def test_invoice_status(items, rule, status):
     assert amounts.invoice_status(items, rule) == status
 
+
+
+# --- held days: what the mutation run showed untested ------------------------------------------
+
+
+def test_a_held_day_on_an_item_claimed_below_days_times_unit_holds_only_what_is_left():
+    # C = 4 days at 45.00 but the fee claims 100.00; A = 2, H = 1.
+    # fee: approved min(2 x 45.00, 100.00) = 90.00; held min(45.00, 100.00 - 90.00) = 10.00; rejected 0.
+    # travel 12.00 at 5.00/day: approved 10.00, held min(5.00, 2.00) = 2.00, rejected 0.
+    r = price(fee_cents=10000, travel_cents=1200, meals=2, days_paid_raw=2, days_held_raw=1)
+    assert item(r, "fee") == (10000, 9000, 1000, 0)
+    assert item(r, "travel") == (1200, 1000, 200, 0)
+    assert item(r, "meals") == (1360, 1360, 0, 0)  # 2 meals, 2 paid days: nothing left to hold
+    assert (r["status"], r["days_paid"], r["days_held"]) == ("adjusted", 2, 1)
+
+
+def test_held_meal_compensation_on_a_korvaus_decision():
+    # 4 compensation days at 5.00 on a `korvaus` decision, A = 2, H = 1:
+    # approved 2 x 5.00, held 1 x 5.00, the fourth day rejected; meals are not served.
+    r = price(d_meal="korvaus", meals=0, meal_comp_days=4, days_paid_raw=2, days_held_raw=1)
+    assert item(r, "meal_comp") == (2000, 1000, 500, 500)
+    assert item(r, "meals") == (0, 0, 0, 0)
+
+
+def test_held_meals_on_a_tuottaja_decision_are_capped_by_the_held_days():
+    # 4 meals at 6.80, A = 1, H = 2: approved 6.80, held 2 x 6.80, rejected 6.80.
+    r = price(meals=4, days_paid_raw=1, days_held_raw=2)
+    assert item(r, "meals") == (2720, 680, 1360, 680)
+
+
+def test_an_empty_meal_compensation_cell_claims_and_holds_nothing():
+    r = price(d_meal="korvaus", meals=0, meal_comp_days=None, days_paid_raw=2, days_held_raw=2)
+    assert item(r, "meal_comp") == (0, 0, 0, 0)
+    assert item(r, "fee") == (18000, 9000, 9000, 0)
+
+
+@pytest.mark.parametrize("paid, held, status, fee", [
+    (0, 0, "rejected", (18000, 0, 0, 18000)),  # every day rejected
+    (0, 4, "held", (18000, 0, 18000, 0)),  # every day held
+    (0, 2, "held", (18000, 0, 9000, 9000)),  # nothing paid: held and rejected
+    (4, 0, "approved", (18000, 18000, 0, 0)),
+])
+def test_row_status_when_no_day_is_paid(paid, held, status, fee):
+    r = price(meals=0, travel_cents=0, days_paid_raw=paid, days_held_raw=held)
+    assert item(r, "fee") == fee
+    assert (r["status"], r["days_paid"], r["days_held"]) == (status, paid, held)
+
+
+def test_held_days_beyond_the_claim_left_by_paid_days_are_not_held():
+    # C = 3, A = 2, H = 3: H' = min(3, 3 - 2) = 1.
+    r = price(days_claimed=3, fee_cents=13500, meals=0, travel_cents=0, days_paid_raw=2, days_held_raw=3)
+    assert item(r, "fee") == (13500, 9000, 4500, 0)
+    assert (r["days_paid"], r["days_held"]) == (2, 1)
+
+
+def test_a_row_held_as_a_whole_holds_the_days_that_passed_up_to_the_claim():
+    r = price(whole="hold", days_claimed=3, fee_cents=13500, meals=0, travel_cents=0, days_paid_raw=0, days_held_raw=5)
+    assert item(r, "fee") == (13500, 0, 13500, 0)
+    assert (r["status"], r["days_paid"], r["days_held"]) == ("held", 0, 3)
+
+
+# --- what the mutation run (tools/mutate.py) showed untested -----------------------------------
+
+
+def test_an_empty_days_claimed_cell_claims_no_day():
+    # C empty = 0: the fee is claimed but no day of it can be paid.
+    r = price(days_claimed=None, fee_cents=9000, meals=0, travel_cents=0, days_paid_raw=2)
+    assert item(r, "fee") == (9000, 0, 0, 9000)
+    assert (r["status"], r["days_paid"]) == ("rejected", 0)
+
+
+def test_a_decision_without_a_day_value_or_travel_pays_no_fee_or_travel():
+    r = price(d_value_cents=None, d_travel_cents=None, meals=0)
+    assert item(r, "fee") == (18000, 0, 0, 18000)
+    assert item(r, "travel") == (2000, 0, 0, 2000)
+
+
+def test_a_row_rejected_as_a_whole_holds_nothing_even_with_held_days():
+    r = price(whole="reject", days_paid_raw=0, days_held_raw=2)
+    assert item(r, "fee") == (18000, 0, 0, 18000)
+    assert (r["days_paid"], r["days_held"]) == (0, 0)
+
+
+@pytest.mark.parametrize("whole, status", [("reject", "rejected"), ("hold", "held")])
+def test_a_row_decided_as_a_whole_keeps_its_status_when_it_claims_nothing(whole, status):
+    r = price(whole=whole, days_claimed=0, fee_cents=0, meals=0, travel_cents=0)
+    assert [item(r, i) for i in ("fee", "meals", "meal_comp", "travel")] == [(0, 0, 0, 0)] * 4
+    assert r["status"] == status
+
+
+@pytest.mark.parametrize("whole, split", [("reject", (13500, 0, 0, 13500)), ("hold", (13500, 0, 13500, 0))])
+def test_whole_rows_move_every_item_and_count_no_day(whole, split):
+    # A workbook decided as a whole (an F rule, or X900): no day is paid or held, whatever it claims.
+    frame = pl.DataFrame([row(days_claimed=3, fee_cents=13500, meals=0, travel_cents=0, days_paid_raw=None,
+                              days_held_raw=None)]).drop("whole", "days_paid_raw", "days_held_raw")
+    r = amounts.whole_rows(frame, whole).row(0, named=True)
+    assert item(r, "fee") == split
+    assert (r["days_paid"], r["days_held"]) == (0, 0)

@@ -1,6 +1,8 @@
 """Property: over generated batches, every item, row and invoice balances to the cent
-(approved + held + rejected = claimed), nothing is negative, and nothing approved
-exceeds what was claimed. Invoices are built as the reader's frames directly,
+(approved + held + rejected = claimed), and each of approved, held and rejected is
+between 0 and what was claimed. The second property bills the same client on
+the same days with two providers, so that held days (R216) come in nearly every
+example, on items claimed above and below days × unit. Invoices are built as the reader's frames directly,
 so that hypothesis can try hundreds of batches quickly; the frames follow the
 columns documented in `reconcile.model`.
 """
@@ -11,7 +13,7 @@ import datetime as dt
 from pathlib import Path
 
 import polars as pl
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from openpyxl.utils import get_column_letter
 
@@ -107,17 +109,56 @@ def test_every_item_row_and_invoice_balances(batch, paid):
           "batch": "2026-10", "signed_off": True} for h, dec, d in paid], schema=history.paid_days.schema)
     results, _ = check.check_batch(invoices, registers(), history, CONFIG, "2026-11")
     assert len(results) == len(invoices)
+    assert_within_claims(results)
+
+
+def within(c: int, a: int, h: int, x: int) -> bool:
+    """approved + held + rejected = claimed, each of them between 0 and claimed."""
+    return a + h + x == c and all(0 <= v <= c for v in (a, h, x))
+
+
+def assert_within_claims(results) -> None:
     for res in results:
         for item, m in res.items.items():
-            assert m.balanced(), item
-            assert min(m.approved, m.held, m.rejected) >= 0 and m.approved <= m.claimed
+            assert within(m.claimed, m.approved, m.held, m.rejected), (item, m)
         assert res.total.balanced()
         if res.rows is not None:
             for r in res.rows.iter_rows(named=True):
                 for i in ITEMS:
-                    c, a, h, x = (r[f"{i}_{k}"] for k in ("claimed", "approved", "held", "rejected"))
-                    assert a + h + x == c and min(a, h, x) >= 0 and a <= c
+                    money = tuple(r[f"{i}_{k}"] for k in ("claimed", "approved", "held", "rejected"))
+                    assert within(*money), (i, money)
             sums = {i: res.rows.get_column(f"{i}_claimed").sum() for i in ITEMS}
             assert sums == {i: res.items[i].claimed for i in ITEMS}
         if res.status == "approved":
             assert res.total.approved == res.total.claimed
+
+
+# The same client with both providers: D-0 (provider 0, meals served, no travel) and D-3
+# (provider 1, meals served, 7.50/day); D-4 (provider 0) and D-1 (provider 1) are another
+# client's, both on meal compensation. Weekdays of November 2026 from the 2nd.
+PAIRS = (("D-0", "D-3", HETUS[0]), ("D-4", "D-1", HETUS[1]))
+WEEKDAYS = [d for d in range(2, 28) if dt.date(2026, 11, d).weekday() < 5]
+twin_row = st.fixed_dictionaries({
+    "days_claimed": count, "fee_cents": money, "meals": count, "meal_comp_days": count,
+    "travel_cents": st.one_of(st.none(), st.integers(0, 20_000)),
+    "days": st.lists(st.sampled_from(WEEKDAYS[:6]), min_size=2, max_size=6, unique=True),
+})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(PAIRS), twin_row, twin_row, st.lists(paid_day, max_size=3))
+def test_held_days_never_take_an_item_below_zero_or_above_its_claim(pair, first, second, paid):
+    mine, theirs, hetu = pair
+    rows = []
+    for decision_id, r in ((mine, first), (theirs, second)):
+        rows.append({**r, "decision_id": decision_id, "hetu": hetu, "day_value_cents": None, "total_cents": None,
+                     "days": {d: "X" for d in r["days"]}})
+    invoices = [invoice(0, PROVIDERS[0], "T-1", dt.date(2026, 11, 1), [rows[0]]),
+                invoice(1, PROVIDERS[1], "T-2", dt.date(2026, 11, 1), [rows[1]])]
+    history = History.empty()
+    history.paid_days = pl.DataFrame(
+        [{"hetu": h, "date": d, "decision_id": dec, "provider_id": PROVIDERS[0], "invoice_no": "OLD",
+          "batch": "2026-10", "signed_off": True} for h, dec, d in paid], schema=history.paid_days.schema)
+    results, _ = check.check_batch(invoices, registers(), history, CONFIG, "2026-11")
+    event("held days" if any(res.total.held for res in results) else "no held days")
+    assert_within_claims(results)

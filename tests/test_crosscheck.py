@@ -412,3 +412,56 @@ def test_fatal_invoice_claims_its_rows_else_its_total(tmp_path):
                                "meal_comp": Money(0, 0, 0, 0), "travel": Money(0, 0, 0, 0)}
     assert rows_read.rows.select("row", "status").rows() == [(2, "rejected")]
     assert total_only.total == Money(12345, 0, 0, 12345) and total_only.status == "rejected"
+
+
+def test_held_days_on_items_claimed_below_days_times_unit_and_on_meal_compensation(tmp_path):
+    # The same client on 3, 4 November with two providers: both days held (R216) on both invoices.
+    # Y1 (meals served): 4 days at 45.00 but the fee claims 100.00, travel 12.00 at 5.00/day.
+    #   days 2, 3, 4, 5: paid 2 (2nd, 5th), held 2 (3rd, 4th); A' = 2, H' = 2.
+    #   fee approved min(90.00, 100.00) = 90.00, held min(90.00, 100.00 - 90.00) = 10.00, rejected 0
+    #   travel approved 10.00, held min(10.00, 2.00) = 2.00, rejected 0
+    # Y2 (meal compensation, korvaus): 3 days 2, 3, 4 at 45.00, 3 compensation days at 5.00.
+    #   paid 1 (2nd), held 2: fee 45.00 / 90.00 / 0; compensation 5.00 / 10.00 / 0.
+    b = Batch(tmp_path, [decision("D-1", H1, Y1), decision("D-2", H1, Y2, meal="korvaus")])
+    b.invoice("y1.xlsx", header(Y1, "A-1"), [client("D-1", H1, days=4, fee=100, travel_cents=12)],
+              [calendar("D-1", H1, {2: "X", 3: "X", 4: "X", 5: "X"})])
+    b.invoice("y2.xlsx", header(Y2, "B-1"), [client("D-2", H1, days=3, meal_comp_days=3)],
+              [calendar("D-2", H1, {3: "X", 4: "X", 9: "X"})])
+    r1, r2 = b.run()[0]
+    assert found(r1, "R216") == [("R216", "Läsnäolo!E2", "D-1", D(2026, 11, 3)), ("R216", "Läsnäolo!F2", "D-1", D(2026, 11, 4))]
+    assert r1.items == {"fee": Money(10000, 9000, 1000, 0), "meals": Money(0, 0, 0, 0),
+                        "meal_comp": Money(0, 0, 0, 0), "travel": Money(1200, 1000, 200, 0)}
+    assert r1.status == "partly_approved"
+    assert r2.items == {"fee": Money(13500, 4500, 9000, 0), "meals": Money(0, 0, 0, 0),
+                        "meal_comp": Money(1500, 500, 1000, 0), "travel": Money(0, 0, 0, 0)}
+    assert r2.rows.select("days_paid", "days_held", "status").rows() == [(1, 2, "adjusted")]
+
+
+def test_every_day_held_makes_the_invoice_held(tmp_path):
+    b = Batch(tmp_path, [decision("D-1", H1, Y1), decision("D-2", H1, Y2)])
+    b.invoice("y1.xlsx", header(Y1, "A-1"), [client("D-1", H1, days=2)], [calendar("D-1", H1, {3: "X", 4: "X"})])
+    b.invoice("y2.xlsx", header(Y2, "B-1"), [client("D-2", H1, days=2)], [calendar("D-2", H1, {3: "X", 4: "X"})])
+    r1, r2 = b.run()[0]
+    for r in (r1, r2):
+        assert r.total == Money(9000, 0, 9000, 0) and r.status == "held"
+        assert r.rows.select("days_paid", "days_held", "status").rows() == [(0, 2, "held")]
+
+
+def test_x900_on_a_workbook_without_readable_rows_holds_its_lasku_total(tmp_path, monkeypatch):
+    # A workbook with an empty Asiakkaat sheet (F004) whose check has a bug: X900, and the
+    # Lasku total 250.00 is held as the service fee; the other invoice is checked as usual.
+    from reconcile.check import batch as checks
+
+    b = Batch(tmp_path, [decision()])
+    b.invoice("ok.xlsx", header(invoice_no="L-1"), [client(days=1)], [calendar(days={2: "X"})])
+    b.invoice("empty.xlsx", header(invoice_no="L-2", total="250,00"), [], [])
+
+    def broken(w):
+        raise ZeroDivisionError("bug")
+
+    monkeypatch.setattr(checks, "rejected_file", broken)
+    (ok, held), _ = check.check_invoices(b.invoices, b.registers, b.history, CONFIG, "2026-11")
+    assert (ok.status, ok.total) == ("approved", Money(4500, 4500, 0, 0))
+    assert held.status == "held" and held.rows is None
+    assert held.items == {"fee": Money(25000, 0, 25000, 0), "meals": Money(), "meal_comp": Money(), "travel": Money()}
+    assert [(f.rule, f.found) for f in held.findings if f.rule == "X900"] == [("X900", "ZeroDivisionError")]

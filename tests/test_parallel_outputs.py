@@ -27,6 +27,7 @@ from reconcile.cli import main
 from reconcile.errors import JobError, RegisterError
 from reconcile.write import annotate, workbooks, xlsxpatch
 from reconcile.write.xlsxutil import batch_time
+from helpers import annotated_folders
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = "2026-11"
@@ -80,17 +81,19 @@ def run(inbox, tmp_path_factory):
     return cfg, result, tmp / "outbox" / BATCH
 
 
-def test_two_workers_write_the_same_files_as_one_process(run, tmp_path):
+def test_two_workers_write_the_same_files_as_one_process(run, inbox, tmp_path):
     cfg, result, live = run
     workbooks.write_workbooks(result, tmp_path / "one", cfg, workers=1)
     workbooks.write_workbooks(result, tmp_path / "two", cfg, workers=2)
     one, two = files(tmp_path / "one"), files(tmp_path / "two")
     assert one.keys() == two.keys()
     assert [name for name in one if one[name] != two[name]] == []
-    expected = {(workbooks.invoice_folder(inv) / "anomalies.xlsx").as_posix() for inv in result.invoices}
-    assert {n for n in one if n.endswith("anomalies.xlsx")} == expected
-    annotated = {n for n in one if n.endswith("annotated.xlsx")}
-    assert len(annotated) == sum(1 for job in workbooks.jobs(result) if job.annotated) > 0
+    # One anomalies.xlsx per file of the batch folder; annotated workbooks where the CSVs say.
+    anomalies = [n for n in one if n.endswith("/anomalies.xlsx")]
+    assert len(anomalies) == len([p for p in (inbox / BATCH).iterdir() if p.is_file()])
+    assert {n.split("/")[0] for n in anomalies} == {"providers", "rejected"}
+    annotated = {n.removesuffix("/annotated.xlsx") for n in one if n.endswith("/annotated.xlsx")}
+    assert annotated == annotated_folders(live) and annotated
     # The run itself (sequential, the batch being small) wrote these very files too.
     assert {n: d for n, d in files(live).items() if n in one} == one
 

@@ -5,8 +5,8 @@ an unknown provider: F006) and the reader-level kinds built here from a clean
 invoice (formulas without cached values, error cells, merged header cells,
 hidden sheets named like the required ones, 32,767-character cells, odd file
 names, formula-injection text, an external link) go into one batch folder.
-`python -m reconcile run` runs on it as a subprocess, measured for wall time
-and peak memory; the test asserts what each file gets, that the control
+`python -m reconcile run` runs on it as a subprocess, measured for peak memory (its wall time is printed,
+not asserted); the test asserts what each file gets, that the control
 invoice is approved to the cent, that no input changed and that nothing was
 written outside the outbox.
 """
@@ -28,7 +28,7 @@ import wb
 from reliability import BATCH, CLAIMED_CENTS, Control
 
 ROOT = Path(__file__).resolve().parents[1]
-TIME_LIMIT_S = 60  # measured 2-3 s on 2 cores
+HANG_S = 180  # a run that takes this long has hung (measured 2-3 s on 2 cores; bench/ keeps times)
 RSS_LIMIT_MIB = 512  # measured about 130 MiB
 INJECTION = '=HYPERLINK("http://x","y")'
 
@@ -116,7 +116,7 @@ def run_measured(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, 
     The helper has no other children, so RUSAGE_CHILDREN's peak is the run's own.
     """
     proc = subprocess.run([sys.executable, "-c", MEASURE, sys.executable, "-m", "reconcile", *args],
-                          cwd=cwd, env=env, capture_output=True, text=True, timeout=TIME_LIMIT_S * 3)
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=HANG_S)
     first, _, stdout = proc.stdout.partition("\n")
     code, wall, peak_kib = first.split()
     return int(code), float(wall), int(peak_kib) / 1024, stdout, proc.stderr
@@ -159,7 +159,6 @@ def test_hostile_batch_exits_0_within_bounds_and_without_traceback(hostile_run):
     assert hostile_run["code"] == 0, hostile_run["stderr"]
     assert "Traceback" not in hostile_run["stderr"] + hostile_run["stdout"]
     assert hostile_run["stderr"] == ""
-    assert hostile_run["wall"] < TIME_LIMIT_S
     assert hostile_run["peak"] < RSS_LIMIT_MIB
     assert len(hostile.CASES) + len(READER_KINDS) - 1 >= 25  # kinds of bad file, the control aside
 
