@@ -9,6 +9,7 @@ in such a sentence is shortened to its birth date (`messages.redact`).
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -37,6 +38,9 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 traceback.print_exc()
             click.echo(f"reconcile: {redact(str(e))}", err=True)
             sys.exit(e.exit_code)
+        except BrokenPipeError:  # `reconcile ... | head`: the reader has gone, so has the rest of the output
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException):
             raise
         except Exception as e:  # a bug: say so plainly, keep the traceback for --debug
@@ -118,7 +122,6 @@ LEDGER_HELP = ("Ledger file, sqlite:/// or postgresql://user@host:port/db URL "
 def run(inbox: Path, outbox: Path, config_dir: Path, batch: str | None, ledger: str | None, quiet: bool, lang: str | None) -> None:
     """Process one batch of invoices and write its outbox; findings are not a failure."""
     from reconcile import batch as batch_mod, config, progress
-    from reconcile.model import STATUSES
 
     cfg = config.load(config_dir)
     if lang:
@@ -129,12 +132,33 @@ def run(inbox: Path, outbox: Path, config_dir: Path, batch: str | None, ledger: 
             result = batch_mod.run_batch(inbox, outbox, cfg, batch=batch, ledger=ledger)
     finally:
         bar.close()
-    counts = {s: sum(1 for inv in result.invoices if inv.status == s) for s in STATUSES}
     click.echo(f"Batch {result.batch}, run {result.run_id}: {len(result.invoices)} invoice(s), {len(result.findings)} finding(s).")
-    for status, n in counts.items():
-        click.echo(f"  {status}: {n}")
+    if not result.invoices:
+        click.echo(f"The batch folder {inbox / result.batch} holds no submissions: nothing was checked. "
+                   "The batch's outputs were written all the same.")
+    for line in summary_lines(result):
+        click.echo(line)
     folder = outbox / result.batch
     click.echo(f"Results: {folder}/ (finance/approval.xlsx for finance, audit/ for auditors, providers/ and rejected/ for each provider).")
+
+
+def summary_lines(result: Any) -> list[str]:
+    """The run's totals for the terminal: euros claimed, approved, held and rejected, then invoices by status.
+
+    Euros come first because money held inside partly approved invoices is
+    invisible in the counts by status.
+    """
+    from reconcile.model import STATUSES, Money
+    from reconcile.text.format import euros as eur
+
+    total = sum((inv.total for inv in result.invoices), Money())
+    lines = [f"  claimed {eur(total.claimed)} EUR: approved {eur(total.approved)}, held {eur(total.held)}, "
+             f"rejected {eur(total.rejected)}"]
+    for status in STATUSES:
+        chosen = [inv for inv in result.invoices if inv.status == status]
+        money = sum((inv.total for inv in chosen), Money())
+        lines.append(f"  {status}: {len(chosen)} invoice(s), claimed {eur(money.claimed)} EUR")
+    return lines
 
 
 @main.command()

@@ -53,6 +53,18 @@ class Rates:
     expense_compensation_cents: int
     guidance_min_hours: Decimal
 
+    def as_text(self) -> dict[str, str]:
+        """The block as written in rates.toml, exactly: euros with two decimals, hours as given."""
+        from reconcile.text.format import euros
+
+        return {
+            "valid_from": self.valid_from.isoformat(),
+            "meal_price_eur": euros(self.meal_price_cents),
+            "meal_compensation_eur": euros(self.meal_compensation_cents),
+            "expense_compensation_eur": euros(self.expense_compensation_cents),
+            "guidance_min_hours": str(self.guidance_min_hours),
+        }
+
 
 _RATE_KEYS: dict[str, Callable[[Any, str], Any]] = {
     "meal_price_eur": to_cents,
@@ -209,7 +221,9 @@ def load(directory: Path | str) -> Config:
     directory = Path(directory)
     rates_path = directory / "rates.toml"
     if not rates_path.is_file():
-        raise ConfigError(f"{rates_path} is missing.", "Point --config at the folder that holds rates.toml.")
+        raise ConfigError(f"There is no rates.toml in {directory.resolve()}.",
+                          "Run reconcile in the folder that holds config/, inbox/ and outbox/, "
+                          "or point --config at the folder that holds rates.toml.")
     digest = hashlib.sha256()
     digest.update(rates_path.read_bytes())
     rates = _parse_rates(rates_path, _read_toml(rates_path))
@@ -234,3 +248,20 @@ def load(directory: Path | str) -> Config:
         limits=Limits(**limits),
         sha256=digest.hexdigest(),
     )
+
+
+def ensure_default(directory: Path | str) -> bool:
+    """Give a folder without `rates.toml` the rates the program ships with; True if it wrote them.
+
+    Only `reconcile demo` calls this, so that a demo runs in an empty folder. The
+    shipped rates are a copy of the repository's `config/rates.toml`; every other
+    command requires the city's own file.
+    """
+    from importlib.resources import files
+
+    target = Path(directory) / "rates.toml"
+    if target.exists():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(files("reconcile.defaults").joinpath("rates.toml").read_bytes())
+    return True

@@ -1421,6 +1421,7 @@ def write_inbox(inbox: Path, *, config_dir: Path, providers: int = 40, clients: 
     inbox = Path(inbox)
     if inbox.exists() and (not inbox.is_dir() or any(p.name != ".gitkeep" for p in inbox.iterdir())):
         raise UsageError(f"{inbox} is not empty.", "Give --inbox a new or empty folder; the demo never overwrites files.")
+    wrote_rates = config_mod.ensure_default(config_dir)
     cfg = config_mod.load(config_dir)
     plan = generate(config=cfg, providers=providers, clients=clients, batches=batches, seed=seed, anomaly_rate=anomaly_rate)
     write_plan(plan, inbox)
@@ -1428,5 +1429,6 @@ def write_inbox(inbox: Path, *, config_dir: Path, providers: int = 40, clients: 
                           for m in plan.batches)
     planted = (f"{len(plan.anomalies)} planted mistakes of {len(plan.kinds())} kinds ({', '.join(sorted(plan.kinds()))})"
                if plan.anomalies else "no planted mistakes")
+    rates = f" The default rates were written to {Path(config_dir) / 'rates.toml'}." if wrote_rates else ""
     return (f"Wrote a demo inbox to {inbox}: {len(plan.providers)} providers and {len(plan.decisions)} decisions "
-            f"in register/; {per_batch}; {planted}.")
+            f"in register/; {per_batch}; {planted}.{rates}")

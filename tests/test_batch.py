@@ -190,6 +190,10 @@ def test_run_writes_outbox_and_ledger(inbox, tmp_path, cfg):
     assert set(data["inputs"]) == {"register/decisions.xlsx", "register/providers.xlsx", "2026-11/kaksi.xlsx", "2026-11/yksi.xlsx"}
     assert {"audit/findings.csv", "finance/approval.csv"} <= set(data["outputs"])
     assert data["counts"]["invoices_by_status"]["approved"] == 2
+    # the values of config/rates.toml's 2026 block, as the manifest must carry them
+    assert data["rates_applied"] == {"2026-11": {
+        "valid_from": "2026-01-01", "meal_price_eur": "6.80", "meal_compensation_eur": "5.00",
+        "expense_compensation_eur": "9.00", "guidance_min_hours": "2.0"}}
     assert sorted(p.name for p in outbox.iterdir()) == [".reconcile.lock", "2026-11", "ledger.sqlite", "ledger.sqlite.lock"]
     days = dump(outbox / "ledger.sqlite")["days"]
     assert [(d[1], d[2], d[5], d[6]) for d in days] == [

@@ -14,7 +14,7 @@ def codes_in_source() -> set[str]:
     found: set[str] = set()
     for folder in ("reconcile", "schemas"):
         for path in (ROOT / folder).rglob("*.py"):
-            if path == ROOT / "reconcile" / "rules.py":
+            if path == ROOT / "reconcile" / "text" / "rules.py":  # the catalogue itself is no emitter
                 continue
             found.update(CODE.findall(path.read_text(encoding="utf-8")))
     return found

@@ -226,3 +226,56 @@ def test_sigkill_mid_run_then_rerun_equals_an_undisturbed_run(inbox, tmp_path, p
     assert snapshot(killed) == snapshot(calm)
     assert [f for f in findings(killed / "2026-11") if f[1] == "R217"] == []
     assert len(approval(killed / "2026-11")) == 3
+
+
+def test_run_summary_shows_euros_beside_the_counts(inbox, tmp_path):
+    r = run(inbox, tmp_path / "out")
+    assert r.exit_code == 0, r.output
+    # yksi.xlsx bills 2 days and kaksi.xlsx 1 day at 50.00 a day: 100.00 + 50.00, all approved
+    assert "  claimed 150.00 EUR: approved 150.00, held 0.00, rejected 0.00" in r.stdout
+    assert "  approved: 2 invoice(s), claimed 150.00 EUR" in r.stdout
+    assert "  rejected: 0 invoice(s), claimed 0.00 EUR" in r.stdout
+
+
+def test_run_on_an_empty_batch_says_nothing_arrived(inbox, tmp_path):
+    (inbox / "2026-12").mkdir()
+    r = run(inbox, tmp_path / "out", "--batch", "2026-12")
+    assert r.exit_code == 0, r.output
+    assert f"The batch folder {inbox / '2026-12'} holds no submissions" in r.stdout
+    assert (tmp_path / "out" / "2026-12" / "finance" / "approval.csv").is_file()
+
+
+def test_demo_needs_no_config_folder(tmp_path):
+    config = tmp_path / "config"
+    r = CliRunner().invoke(main, ["demo", "--inbox", str(tmp_path / "inbox"), "--config", str(config),
+                                  "--providers", "2", "--clients", "8", "--batches", "2026-11"])
+    assert r.exit_code == 0, r.output
+    assert (config / "rates.toml").read_bytes() == (ROOT / "config" / "rates.toml").read_bytes()
+    assert "The default rates were written to" in r.stdout
+    r = CliRunner().invoke(main, ["run", "--inbox", str(tmp_path / "inbox"), "--outbox", str(tmp_path / "out"),
+                                  "--config", str(config), "--quiet"])
+    assert r.exit_code == 0, r.output
+
+
+def test_shipped_rates_are_the_repository_rates():
+    from importlib.resources import files
+
+    assert files("reconcile.defaults").joinpath("rates.toml").read_bytes() == (ROOT / "config" / "rates.toml").read_bytes()
+
+
+def test_command_outside_the_checkout_names_the_folder_it_looked_in(tmp_path):
+    r = CliRunner().invoke(main, ["run", "--inbox", str(tmp_path / "inbox"), "--config", str(tmp_path / "nowhere")])
+    assert r.exit_code == 3
+    assert f"There is no rates.toml in {(tmp_path / 'nowhere').resolve()}." in r.stderr
+    assert "point --config at" in r.stderr
+
+
+def test_broken_pipe_ends_quietly(inbox, tmp_path):
+    script = ("import sys; from reconcile.cli import main; "
+              f"sys.argv = ['reconcile', 'run', '--inbox', {str(inbox)!r}, '--outbox', {str(tmp_path / 'out')!r}, "
+              f"'--config', {str(ROOT / 'config')!r}, '--quiet']; main()")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader goes away at once, as `| head -0` would
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "internal error" not in err and "Traceback" not in err, err

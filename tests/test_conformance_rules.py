@@ -376,6 +376,19 @@ def test_guidance_minimum_share_of_month_and_log(tmp_path):
     assert r214 == {"D-1": ("1.00", "0.99"), "D-3": ("0.67", "0.66"), "D-4": ("2.00", "1.99")}
 
 
+def test_guidance_not_reported_is_zero_hours(tmp_path):
+    # No guidance columns on Asiakkaat and no Ohjaus sheet: each row reports 0 h. D-1 runs all of
+    # November: minimum 2.00 x 30/30 = 2.00 > 0, so R214 on the decision number (no guidance cell).
+    b = Batch(tmp_path, [decision("D-1", H1)])
+    clients = [client("D-1", H1, 1, vat_date=D(2026, 11, 25))]
+    assert "guidance_individual_h100" not in clients[0] and "guidance_group_h100" not in clients[0]
+    b.invoice("a.xlsx", header(), clients, [calendar("D-1", H1, {2: "X"})])
+    [r], _ = b.run()
+    assert found(r, "R214") == [("R214", "Asiakkaat!" + wb.cell(clients, "decision_id", 0), "D-1", None)]
+    r214 = next(f for f in r.findings if f.rule == "R214")
+    assert (r214.expected, r214.found) == ("2.00", "0.00")
+
+
 def test_assessments_at_the_start_and_the_end_of_the_period(tmp_path):
     # Start: the invoice of the month holding start + 29 days. End: the month holding the last day,
     # with a date in the 60 days up to and including it.

@@ -13,6 +13,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -239,8 +240,11 @@ def test_broken_register_exits_3_naming_file_and_cell(ctl, tmp_path):
     book.save(path)
     r = cli(ctl.inbox, tmp_path / "out")
     assert r.exit_code == 3
-    assert r.stderr.startswith("reconcile: The register decisions.xlsx has a bad value at Päätökset!B5 (Henkilötunnus")
-    assert "more problems. Correct the register and run again." in r.stderr
+    assert r.stderr.startswith("reconcile: The register decisions.xlsx has ")
+    lines = r.stderr.splitlines()
+    assert any(line.startswith("  Päätökset!B5 (Henkilötunnus") for line in lines)  # every problem, each with its cell
+    assert any(line.startswith("  Päätökset!F3 (Alkupäivä") for line in lines)
+    assert r.stderr.rstrip().endswith("Correct the register and run again.")
     assert bad not in r.output  # the henkilötunnus is never printed whole
     path.write_bytes(b"PK\x03\x04" + os.urandom(200))
     r = cli(ctl.inbox, tmp_path / "out")
@@ -264,7 +268,7 @@ def rates(valid_from: str, **changes: str) -> str:
         ({"rates.toml": RATES, "settings.toml": "languag = 'fi'\n"}, "settings.toml: unknown key 'languag'"),
         ({"rates.toml": RATES, "settings.toml": "[limits]\nmax_rows = 'many'\n"}, "settings.toml: limits.max_rows"),
         ({"rates.toml": "[[rates]\n"}, "rates.toml is not valid TOML"),
-        ({}, "rates.toml is missing"),
+        ({}, "There is no rates.toml in "),
     ],
     ids=["unknown_key", "bad_type", "overlap", "no_block_for_month", "unknown_setting", "bad_limit", "bad_toml", "missing"],
 )
@@ -371,3 +375,33 @@ def test_a_job_error_inside_the_checks_is_not_taken_for_a_bug(ctl, tmp_path, mon
     monkeypatch.setattr(checks, "_check_live", refuse)
     r = cli(ctl.inbox, tmp_path / "out")
     assert r.exit_code == 3 and r.stderr == "reconcile: rates.toml is wrong.\n"
+
+
+def test_register_lists_fifty_problems_then_a_count(ctl, tmp_path):
+    from openpyxl import load_workbook
+
+    path = ctl.inbox / "register" / "decisions.xlsx"
+    book = load_workbook(path)
+    sheet = book.active
+    first = [cell.value for cell in sheet[2]]
+    for k in range(60):  # 60 more decisions like the first, each with a new number
+        sheet.append([f"D-BAD-{k}"] + first[1:])
+    rows = list(range(2, sheet.max_row + 1))
+    for n in rows:
+        sheet[f"F{n}"] = "pian"  # Alkupäivä: not a date, one problem a row
+    book.save(path)
+    r = cli(ctl.inbox, tmp_path / "out")
+    assert r.exit_code == 3
+    listed = [line for line in r.stderr.splitlines() if line.startswith("  Päätökset!")]
+    count = int(re.search(r"has (\d+) bad value", r.stderr).group(1))
+    assert len(rows) == 66 and count >= len(rows)  # at least the bad start of every row
+    assert len(listed) == 50 and f"  ... and {count - 50} more." in r.stderr
+
+
+def test_register_in_two_formats_is_refused(ctl, tmp_path):
+    register = ctl.inbox / "register"
+    (register / "decisions.csv").write_text("Päätösnumero;Henkilötunnus\n", encoding="utf-8")
+    r = cli(ctl.inbox, tmp_path / "out")
+    assert r.exit_code == 3
+    assert f"Both {register / 'decisions.xlsx'} and {register / 'decisions.csv'} exist" in r.stderr
+    assert not (tmp_path / "out" / BATCH).exists()

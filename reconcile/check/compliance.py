@@ -65,9 +65,10 @@ def guidance_minimum(known: pl.DataFrame, found: _Findings) -> None:
         given=pl.col("guidance_individual_h100").fill_null(0),
     ).filter((pl.col("threshold") > 0) & (pl.col("given") < pl.col("threshold")))
     for r in below.iter_rows(named=True):
-        if "guidance_individual_h100" in found.present(r):
-            found.add(r, "R214", "guidance_individual_h100", hours(r["threshold"]), hours(r["given"]),
-                      minimum=hours(r["minimum"]))
+        # A row that reports no guidance (the column deleted) reports 0 h: the finding then
+        # sits on the decision number, as no one cell holds the wrong value.
+        column = "guidance_individual_h100" if "guidance_individual_h100" in found.present(r) else "decision_id"
+        found.add(r, "R214", column, hours(r["threshold"]), hours(r["given"]), minimum=hours(r["minimum"]))
 
 
 def guidance_log(priced: pl.DataFrame, known: pl.DataFrame, live: list[Work], found: _Findings) -> None:

@@ -65,11 +65,16 @@ def read_registers(inbox: Path, config: Config) -> Registers:
     return Registers(decisions=decisions, providers=providers, sources={"decisions": dsub, "providers": psub})
 
 
+SHOWN_PROBLEMS = 50  # a register's bad values listed one by one; past this, a count
+
+
 def _locate(folder: Path, kind: str) -> Path:
-    for suffix in (".xlsx", ".csv"):
-        path = folder / f"{kind}{suffix}"
-        if path.is_file():
-            return path
+    found = [folder / f"{kind}{suffix}" for suffix in (".xlsx", ".csv") if (folder / f"{kind}{suffix}").is_file()]
+    if len(found) > 1:
+        raise RegisterError(f"Both {found[0]} and {found[1]} exist: which is the {kind} register is not clear.",
+                            "Keep only the register the city means and run again.")
+    if found:
+        return found[0]
     raise RegisterError(f"The {kind} register is missing: expected {folder / kind}.xlsx or .csv.",
                         "Put the city's register there and run again.")
 
@@ -109,9 +114,10 @@ def read_register(folder: Path, kind: str, model: type, config: Config) -> tuple
     df = _frame(table, specs, problems)
     df = _validate(model, df, table, specs, problems)
     if problems:
-        others = len(problems) - 1
-        more = f" There {'is 1 more problem' if others == 1 else f'are {others} more problems'}." if others else ""
-        raise RegisterError(f"The register {name} has a bad value at {problems[0]}.{more}",
+        listed = "".join(f"\n  {problem}" for problem in problems[:SHOWN_PROBLEMS])
+        more = len(problems) - SHOWN_PROBLEMS
+        listed += f"\n  ... and {more} more." if more > 0 else ""
+        raise RegisterError(f"The register {name} has {len(problems)} bad value(s):{listed}",
                             "Correct the register and run again.")
     return df, sub
 

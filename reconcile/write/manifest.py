@@ -4,7 +4,8 @@ Holds the run id, start and end time (UTC), the program, contract and rules
 versions, the sha256 of every input file (by path relative to the inbox), of
 the configuration and of every other output file (by path relative to the
 batch's outbox folder), and counts: invoices by status, rows, findings by
-rule, and the lock files that were ignored. Keys are sorted and lists are
+rule, and the lock files that were ignored; and the rate values applied
+(the block in force for each billed month), not only the config's hash. Keys are sorted and lists are
 in a stable order, so on a rerun of the same inputs everything but the two
 times is byte-identical.
 """
@@ -57,6 +58,7 @@ def manifest(result: BatchResult, out_dir: Path, config: Config) -> dict:
         "contract_version": CONTRACT_VERSION,
         "rules_version": RULES_VERSION,
         "config_sha256": config.sha256,
+        "rates_applied": rates_applied(result, config),
         "inputs": dict(sorted(result.inputs.items())),
         "outputs": outputs,
         "ignored": sorted(result.ignored),
@@ -68,6 +70,16 @@ def manifest(result: BatchResult, out_dir: Path, config: Config) -> dict:
             "findings_by_rule": dict(sorted(rules.items())),
         },
     }
+
+
+def rates_applied(result: BatchResult, config: Config) -> dict[str, dict[str, str]]:
+    """The rate block in force for each month the batch's invoices bill (and the batch's own month)."""
+    from reconcile.check.work import rates_for
+    from reconcile.periods import parse_month as batch_month
+
+    months = {batch_month(result.batch)} | {inv.billing_month.replace(day=1) for inv in result.invoices
+                                             if inv.billing_month is not None}
+    return {m.strftime("%Y-%m"): rates_for(config, m).as_text() for m in sorted(months)}
 
 
 def write_manifest(result: BatchResult, out_dir: Path, config: Config) -> Path:
