@@ -43,6 +43,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import polars as pl
+
 from reconcile import __version__, lock, progress
 from reconcile.check import check_batch, check_invoices
 from reconcile.read import intake, invoice, registers as registers_mod
@@ -178,7 +180,7 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
         progress.step("read", len(invoices), len(submissions))
         timings = {"read": time.perf_counter() - clock}
         _pause("read")
-        history = book.history(exclude_batch=batch)
+        history = book.history(exclude_batch=batch, before=batch, scope=history_scope(invoices, registers))
         require_rates(invoices, config, batch)
         results, register_findings = check_invoices(invoices, registers, history, config, batch)
         progress.step("reconcile", len(results), len(results))
@@ -276,12 +278,38 @@ def require_rates(invoices: list[Invoice], config: Config, batch: str) -> None:
             )
 
 
-def _history(where: str) -> History:
-    """The ledger's whole history, read-only; empty when there is no ledger yet."""
+def history_scope(invoices: list[Invoice], registers: Registers) -> ledger_mod.Scope:
+    """What of the ledger these invoices can meet: their clients (as typed and as the register has
+    their decisions), decisions, providers, and the weeks of the days they bill (ledger.Scope)."""
+    decisions: set[str] = set()
+    clients: set[str] = set()
+    providers: set[str] = set()
+    dates: list[dt.date] = []
+    for inv in invoices:
+        if inv.header.provider_id:
+            providers.add(inv.header.provider_id)
+        for frame in (inv.clients, inv.attendance, inv.days):
+            if frame is None or not frame.height:
+                continue
+            if "decision_id" in frame.columns:
+                decisions.update(frame.get_column("decision_id").drop_nulls().cast(pl.Utf8).to_list())
+            if "hetu" in frame.columns:
+                clients.update(frame.get_column("hetu").drop_nulls().cast(pl.Utf8).str.to_uppercase().to_list())
+        if inv.days is not None and inv.days.height:
+            known = inv.days.get_column("date").drop_nulls()
+            if known.len():
+                dates += [known.min(), known.max()]
+    registered = registers.decisions.filter(pl.col("decision_id").is_in(sorted(decisions)))
+    clients.update(registered.get_column("hetu").drop_nulls().str.to_uppercase().to_list())
+    return ledger_mod.Scope.around(dates, clients, decisions, providers)
+
+
+def _history(where: str, scope: ledger_mod.Scope) -> History:
+    """What the ledger holds within `scope`, every batch, read-only; empty when there is no ledger yet."""
     if not ledger_mod.exists(where):
         return History.empty()
     with ledger_mod.open_ledger(where, readonly=True) as book:
-        return book.history(exclude_batch="")
+        return book.history(exclude_batch="", scope=scope)
 
 
 def check_file(path: Path, inbox: Path, config: Config, ledger: str | None = None) -> InvoiceResult:
@@ -294,6 +322,6 @@ def check_file(path: Path, inbox: Path, config: Config, ledger: str | None = Non
     inv = invoice.read_invoice(intake.submission(path), config)
     month = inv.header.billing_month or dt.date.today().replace(day=1)
     where = ledger or config.ledger
-    history = _history(where) if where else History.empty()
+    history = _history(where, history_scope([inv], registers)) if where else History.empty()
     results, _ = check_batch([inv], registers, history, config, month.strftime("%Y-%m"))
     return results[0]

@@ -136,33 +136,33 @@ def test_defined_names_stay_on_their_sheet(tmp_path):
         assert openpyxl.load_workbook(path)["Läsnäolo"].print_title_rows == "$1:$1", path
 
 
-def test_existing_comment_falls_back_to_openpyxl_and_keeps_it(tmp_path):
+def test_existing_comments_get_ours_added_the_same_on_both_paths(tmp_path):
     source, result, batch = _invoice(tmp_path, "openpyxl")
     book = openpyxl.load_workbook(source)
     book["Läsnäolo"]["E2"].comment = Comment("Oma huomio", "Tuottaja")
+    book["Läsnäolo"]["A1"].comment = Comment("Toinen huomio", "Tuottaja")
     book.save(source)
-    with pytest.raises(xlsxpatch.Unsupported):
-        xlsxpatch.patch(source, tmp_path / "x.xlsx", annotate.build_plan(result, batch), WHEN)
-    out = annotate.write_annotated(result, batch, tmp_path / "out" / "annotated.xlsx")
-    text = openpyxl.load_workbook(out)["Läsnäolo"]["E2"].comment.text
-    assert text.startswith("Oma huomio\n\nV105 (virhe, hylätään)")
+    fast, slow = _both(tmp_path, source, result, batch)  # the fast path no longer refuses a sheet with comments
+    names, cells = _snapshot(fast)
+    assert (names, cells) == _snapshot(slow)
+    assert cells[("Läsnäolo", "E2")][3] == ("Oma huomio\n\n" + comment_of(result, "E2"), "Tuottaja")
+    assert cells[("Läsnäolo", "A1")][3] == ("Toinen huomio", "Tuottaja")
+    assert cells[("Läsnäolo", "V3")][3][1] == "reconcile"
 
 
-def test_formula_reaching_the_web_falls_back_and_leaves_its_cached_value(tmp_path):
+def comment_of(result, ref):
+    return annotate.comment_text([f for f in result.findings if f.location.cell == ref], result.lang,
+                                 result.provider_id)
+
+
+def test_formula_reaching_the_web_keeps_its_cached_value_on_both_paths(tmp_path):
     source, result, batch = _invoice(tmp_path, "xlsxwriter", links=True)
-    with pytest.raises(xlsxpatch.Unsupported):
-        xlsxpatch.patch(source, tmp_path / "x.xlsx", annotate.build_plan(result, batch), WHEN)
-    out = annotate.write_annotated(result, batch, tmp_path / "out" / "annotated.xlsx")
-    notes = openpyxl.load_workbook(out)["Asiakkaat"]["L3"]
+    fast, slow = _both(tmp_path, source, result, batch)
+    assert _snapshot(fast) == _snapshot(slow)
+    notes = openpyxl.load_workbook(fast)["Asiakkaat"]["L3"]
     assert (notes.value, notes.data_type) == ("katso", "s")
-
-
-def test_swedish_review_sheet_first_and_selected(tmp_path):
-    source, result, batch = _invoice(tmp_path, "xlsxwriter", lang="sv")
-    fast, _ = _both(tmp_path, source, result, batch)
-    book = openpyxl.load_workbook(fast)
-    assert book.sheetnames[0] == "Granskning" and book.active.title == "Granskning"
-    assert [ws.title for ws in book.worksheets if ws.sheet_view.tabSelected] == ["Granskning"]
+    with zipfile.ZipFile(fast) as z:
+        assert not any(b"example.com" in z.read(name) for name in z.namelist())
 
 
 @pytest.mark.slow

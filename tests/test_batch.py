@@ -242,6 +242,25 @@ def test_later_batch_finds_days_paid_in_an_earlier_one(inbox, tmp_path, cfg, led
     assert [(r["source_file"], r["status"]) for r in approval(outbox / "2026-12")] == [("kopio.xlsx", "duplicate")]
 
 
+def test_rerun_of_an_older_batch_does_not_see_later_batches(inbox, tmp_path, cfg, ledger_url):
+    outbox = tmp_path / "outbox"
+    (inbox / "2026-10").mkdir()
+    # October: two invoices of P1 bill Thursday 29 October for the same client: both held (R216).
+    write_bill(inbox / "2026-10" / "a.xlsx", P1, "A", D(2026, 10, 1), "D-1", H1, [29])
+    write_bill(inbox / "2026-10" / "b.xlsx", P1, "B", D(2026, 10, 1), "D-1", H1, [29])
+    batch_mod.run_batch(inbox, outbox, cfg, batch="2026-10", ledger=ledger_url)
+    first = {n: (outbox / "2026-10" / n).read_bytes() for n in ("audit/findings.csv", "finance/approval.csv")}
+    assert [(r["invoice_no"], r["held_eur"], r["status"]) for r in approval(outbox / "2026-10")] == [
+        ("A", "50.00", "held"), ("B", "50.00", "held")]
+    # November: a late invoice bills 29 October once more; nothing paid it yet, so it is paid.
+    write_bill(inbox / "2026-11" / "c.xlsx", P1, "C", D(2026, 10, 1), "D-1", H1, [29])
+    batch_mod.run_batch(inbox, outbox, cfg, batch="2026-11", ledger=ledger_url)
+    assert next(r for r in approval(outbox / "2026-11") if r["invoice_no"] == "C")["status"] == "approved"
+    # October again: it sees only what came before it, so it gives what it gave (not R217 against November).
+    batch_mod.run_batch(inbox, outbox, cfg, batch="2026-10", ledger=ledger_url)
+    assert {n: (outbox / "2026-10" / n).read_bytes() for n in first} == first
+
+
 def test_batch_choice_and_job_errors(inbox, tmp_path, cfg):
     assert batch_mod.choose_batch(inbox, None) == "2026-11"
     (inbox / "2027-01").mkdir()

@@ -49,7 +49,8 @@ def provider(provider_id=Y1, **over) -> dict:
 
 def client(decision_id="D-1", hetu=H1, days=0, value=45, fee=None, **over) -> dict:
     row = {"decision_id": decision_id, "hetu": hetu, "days_claimed": days, "day_value_cents": value,
-           "fee_cents": days * value if fee is None else fee, "meals": 0, "meal_comp_days": 0, "travel_cents": 0}
+           "fee_cents": days * value if fee is None else fee, "meals": 0, "meal_comp_days": 0, "travel_cents": 0,
+           "guidance_individual_h100": 2}  # the default monthly minimum: no R214 unless a test asks for it
     row.update(over)
     return row
 

@@ -285,3 +285,35 @@ def test_second_holder_of_a_lock_is_told_who_holds_it(tmp_path):
         assert e.value.exit_code == 4
     with lock.hold(path, "reconcile run", "the outbox out"):  # released: free again
         pass
+
+
+def test_history_within_a_scope_and_before_a_batch(book):
+    # October: client A (decision P1) on the 5th and Monday the 26th; client B (P2) on the 27th;
+    # decision P3 (another client's id typed) held on the 28th. Another provider's invoice without days.
+    clients = pl.DataFrame({"row": [5, 6], "decision_id": ["P1", "P2"],
+                            "kykyviisari_date": [D(2026, 10, 1), D(2026, 10, 2)], "vat_date": [None, None]},
+                           schema_overrides={"vat_date": pl.Date})
+    rows_ = pl.DataFrame({"row": [5, 6], "decision_id": ["P1", "P2"], "whole": [None, None]},
+                         schema_overrides={"whole": pl.Utf8})
+    book.record_batch("2026-10", "r10", [
+        result("a.xlsx", month=D(2026, 10, 1), clients=clients, rows=rows_,
+               days=[("P1", "A", D(2026, 10, 5), "paid"), ("P1", "A", D(2026, 10, 26), "paid"),
+                     ("P2", "B", D(2026, 10, 27), "paid"), ("P3", "C", D(2026, 10, 28), "held")]),
+        result("b.xlsx", provider="7654321-8", invoice_no="M1", month=D(2026, 10, 1)),
+    ])
+    # December (later than the batch asking): client A on 2 November, late.
+    book.record_batch("2026-12", "r12", [result("c.xlsx", invoice_no="L9", month=D(2026, 11, 1),
+                                                days=[("P1", "A", D(2026, 11, 2), "paid")])])
+    # A November batch billing Wednesday 28 October to Tuesday 3 November: weeks 26 Oct - 8 Nov.
+    scope = ledger_mod.Scope.around([D(2026, 11, 3), D(2026, 10, 28)], {"A"}, {"P1", "P3"}, {"1234567-1"})
+    assert (scope.first, scope.last) == (D(2026, 10, 26), D(2026, 11, 8))
+    h = book.history("2026-11", before="2026-11", scope=scope)
+    assert h.paid_days.select("hetu", "date", "decision_id", "batch").rows() == [("A", D(2026, 10, 26), "P1", "2026-10")]
+    assert h.held_days.select("hetu", "date", "decision_id").rows() == [("C", D(2026, 10, 28), "P3")]
+    assert h.invoices.select("provider_id", "invoice_no").rows() == [("1234567-1", "L1")]
+    assert h.assessments.rows() == [("P1", "kykyviisari", D(2026, 10, 1))]
+    # Without `before`, the later batch counts too; without a scope, everything.
+    assert book.history("2026-11", scope=scope).paid_days["date"].to_list() == [D(2026, 10, 26), D(2026, 11, 2)]
+    assert book.history("2026-11").paid_days.height == 4
+    empty = ledger_mod.Scope.around([], set(), set(), set())  # a batch without days meets no days
+    assert book.history("", scope=empty).paid_days.height == 0

@@ -1,7 +1,7 @@
 """The per-submission workbooks written by worker processes: the same files, and a dead worker is exit 3.
 
-A small demo inbox (every other invoice given a formula that reaches the web,
-so that it takes the openpyxl path) is run once through the batch; its
+A small demo inbox (every other invoice given a formula that reaches the web
+and a link to another workbook, so that it takes the openpyxl path) is run once through the batch; its
 workbooks are then written again by this process alone and by two spawned
 workers, and the two folders must hold the same files byte for byte. A
 worker killed in the middle of a run must end the run with exit 3, one plain
@@ -17,6 +17,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import hostile
 import openpyxl
 import pytest
 from click.testing import CliRunner
@@ -62,6 +63,9 @@ def inbox(tmp_path_factory) -> Path:
     for path, book in invoices[::2]:
         book["Lasku"]["D1"] = WEB
         book.save(path)
+        # A link to another workbook besides: the fast path patches web formulas itself, not links.
+        linked = hostile._external_link(path.parent.parent, path)
+        linked.replace(path)
     return inbox
 
 

@@ -126,10 +126,10 @@ def write_sheets(path: Path, sheets: dict[str, list[list]], engine: str = "openp
                 ws.sheet_state = "hidden"
         wb.save(path)
         return path
-    if engine == "xlsxwriter":
+    if engine in ("xlsxwriter", "inline"):
         import xlsxwriter
 
-        wb = xlsxwriter.Workbook(str(path))
+        wb = xlsxwriter.Workbook(str(path), {"constant_memory": engine == "inline"})  # inline: inline strings
         date_fmt = wb.add_format({"num_format": "d.m.yyyy"})
         for name, grid in sheets.items():
             ws = wb.add_worksheet(name)

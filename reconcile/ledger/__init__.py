@@ -13,8 +13,8 @@
     locking     one writer per ledger: a lock file (SQLite) or an advisory lock (PostgreSQL)
 """
 
-from reconcile.ledger.store import (Ledger, SignOff, describe, exists, ledger_path, location, lock_path, migrate,
+from reconcile.ledger.store import (Ledger, Scope, SignOff, describe, exists, ledger_path, location, lock_path, migrate,
                                     open_ledger, processed, stamp)
 
-__all__ = ["Ledger", "SignOff", "describe", "exists", "ledger_path", "location", "lock_path", "migrate", "open_ledger",
-           "processed", "stamp"]
+__all__ = ["Ledger", "Scope", "SignOff", "describe", "exists", "ledger_path", "location", "lock_path", "migrate",
+           "open_ledger", "processed", "stamp"]

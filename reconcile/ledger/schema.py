@@ -31,13 +31,30 @@ from __future__ import annotations
 from typing import Callable
 
 from sqlalchemy import (BigInteger, CheckConstraint, Column, Connection, ForeignKeyConstraint, Index, Integer,
-                        MetaData, PrimaryKeyConstraint, Table, Text, UniqueConstraint, inspect, select, text)
+                        MetaData, PrimaryKeyConstraint, Table, Text, TypeDecorator, UniqueConstraint, inspect, select,
+                        text)
 
 from reconcile.errors import LedgerError
 
 SCHEMA_VERSION = 3
 
-TEXT_ = Text().with_variant(Text(collation="C"), "postgresql")
+class _Text(TypeDecorator):
+    """TEXT, compared byte-wise on both backends: COLLATE "C" on PostgreSQL (SQLite's own order).
+
+    Values compared with such a column are plain text (`coerce_compared_value`), so
+    `column.between(a, b)` renders as PostgreSQL's grammar allows."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(Text(collation="C") if dialect.name == "postgresql" else Text())
+
+    def coerce_compared_value(self, op, value):
+        return Text()
+
+
+TEXT_ = _Text()
 CENTS = BigInteger()
 
 METADATA = MetaData()

@@ -20,13 +20,16 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import getpass
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import polars as pl
-from sqlalchemy import Connection, Engine, and_, delete, exists as sql_exists, func, inspect, literal, or_, select, update
+from sqlalchemy import (Connection, Engine, and_, any_, bindparam, delete, exists as sql_exists, func, inspect, literal,
+                        or_, select, update)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import ProgrammingError, SQLAlchemyError
 
 from reconcile import lock as file_lock
@@ -103,6 +106,28 @@ def processed(result: InvoiceResult) -> bool:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """What of the ledger a batch can meet: its clients' and decisions' days from `first` to `last`
+    (whole Monday–Sunday weeks around the days it bills, late invoices included), its providers'
+    invoice numbers, its decisions' assessments."""
+
+    clients: frozenset[str]  # henkilötunnus, upper case as the ledger keeps them
+    decisions: frozenset[str]
+    providers: frozenset[str]
+    first: dt.date
+    last: dt.date
+
+    @classmethod
+    def around(cls, dates: list[dt.date], clients, decisions, providers) -> "Scope":
+        """The scope of days on these dates: from the Monday before the first to the Sunday after the last."""
+        if not dates:
+            return cls(frozenset(clients), frozenset(decisions), frozenset(providers), dt.date.max, dt.date.min)
+        first, last = min(dates), max(dates)
+        return cls(frozenset(clients), frozenset(decisions), frozenset(providers),
+                   first - dt.timedelta(days=first.weekday()), last + dt.timedelta(days=6 - last.weekday()))
+
+
+@dataclass(frozen=True)
 class SignOff:
     batch: str
     provider_id: str
@@ -172,20 +197,33 @@ class Ledger:
 
     # Reading
 
-    def history(self, exclude_batch: str = "", as_of: str | None = None) -> History:
+    def history(self, exclude_batch: str = "", *, before: str | None = None, scope: Scope | None = None,
+                as_of: str | None = None) -> History:
         """What the ledger knows from every batch but `exclude_batch` ("" excludes none).
 
-        Finance's answers count (CONTRACT.md section 7): a held day paid by an
-        answer is paid (R217, R205), and an answered day is no longer held (R216
-        across batches). `as_of` (a `stamp()`) shows the ledger as it was then:
-        only batches recorded and answers given before it, as a run saw it.
+        `before` keeps only batches earlier than it (a run sees the past, never later batches,
+        so a rerun of an old month gives what its first run gave). `scope` keeps only what a
+        batch can meet (see `Scope`), so the cost follows the batch, not the years behind it.
+
+        Finance's answers count (CONTRACT.md section 7): a held day paid by an answer is
+        paid (R217, R205), and an answered day is no longer held (R216 across batches).
+        `as_of` (a `stamp()`) shows the ledger as it was then: only batches recorded and
+        answers given before it, as a run saw it (`reconcile resolve` checks a batch again so).
         """
         signed = invoices.c.signed_off_at.is_not(None).label("signed_off")
-        recorded = [] if as_of is None else [batches.c.recorded_at < as_of]
         state = {
             "paid": or_(days.c.state == "paid", and_(days.c.state == "held", _answered(("pay",), as_of))),
             "held": and_(days.c.state == "held", ~_answered(("pay", "reject"), as_of)),
         }
+
+        def batches_of(table):
+            kept = [table.c.batch != exclude_batch]
+            if before is not None:
+                kept.append(table.c.batch < before)
+            if as_of is not None:
+                kept.append(table.c.batch.in_(select(batches.c.batch).where(batches.c.recorded_at < as_of)))
+            return kept
+
         with self.transaction() as conn:
             day_rows = {}
             for name, condition in state.items():
@@ -194,25 +232,32 @@ class Ledger:
                            days.c.batch, signed)
                     .join(invoices, and_(days.c.batch == invoices.c.batch, days.c.provider_id == invoices.c.provider_id,
                                          days.c.invoice_no == invoices.c.invoice_no))
-                    .join(batches, batches.c.batch == days.c.batch)
-                    .where(condition, days.c.batch != exclude_batch, *recorded)
+                    .where(condition, *batches_of(days))
                     .order_by(days.c.batch, days.c.provider_id, days.c.invoice_no, days.c.hetu, days.c.date,
                               days.c.decision_id)
                 )
-                day_rows[name] = conn.execute(query).all()
-            invoice_rows = conn.execute(
+                if scope is not None:
+                    query = query.where(days.c.date.between(scope.first.isoformat(), scope.last.isoformat()),
+                                        or_(self._member(days.c.hetu, scope.clients),
+                                            self._member(days.c.decision_id, scope.decisions)))
+                day_rows[name] = conn.execute(query).all() if scope is None or scope.first <= scope.last else []
+            query = (
                 select(invoices.c.provider_id, invoices.c.invoice_no, invoices.c.batch, invoices.c.billing_month,
                        invoices.c.status, signed)
-                .join(batches, batches.c.batch == invoices.c.batch)
-                .where(invoices.c.batch != exclude_batch, *recorded)
+                .where(*batches_of(invoices))
                 .order_by(invoices.c.batch, invoices.c.provider_id, invoices.c.invoice_no)
-            ).all()
-            assessment_rows = conn.execute(
+            )
+            if scope is not None:
+                query = query.where(self._member(invoices.c.provider_id, scope.providers))
+            invoice_rows = conn.execute(query).all()
+            query = (
                 select(assessments.c.decision_id, assessments.c.kind, assessments.c.date).distinct()
-                .join(batches, batches.c.batch == assessments.c.batch)
-                .where(assessments.c.batch != exclude_batch, *recorded)
+                .where(*batches_of(assessments))
                 .order_by(assessments.c.decision_id, assessments.c.kind, assessments.c.date)
-            ).all()
+            )
+            if scope is not None:
+                query = query.where(self._member(assessments.c.decision_id, scope.decisions))
+            assessment_rows = conn.execute(query).all()
 
         def frame(rows: list, schema_: dict, dates: tuple[str, ...]) -> pl.DataFrame:
             df = pl.DataFrame([tuple(r) for r in rows], schema=schema_, orient="row")
@@ -312,6 +357,13 @@ class Ledger:
                 "Name one with --provider Y-TUNNUS.",
             )
         return tuple(rows[0])
+
+    def _member(self, column, values: frozenset[str]):
+        """`column IN values` as ONE parameter (an array on PostgreSQL, JSON on SQLite), however many values."""
+        ordered = sorted(values)
+        if self.backend == "postgresql":
+            return column == any_(bindparam(None, ordered, type_=postgresql.ARRAY(schema.TEXT_)))
+        return column.in_(select(func.json_each(json.dumps(ordered)).table_valued("value").c.value))
 
     def recorded(self, batch: str) -> tuple[str, str] | None:
         """(run_id, outputs_sha256) of the batch's record, or None."""
@@ -593,5 +645,5 @@ def _prepare(conn: Connection, where: Location, readonly: bool) -> int:
                               "Run `reconcile ledger migrate URL` once as the database's owner.") from None
 
 
-__all__ = ["Ledger", "SignOff", "open_ledger", "migrate", "exists", "location", "ledger_path", "lock_path", "describe",
-           "processed", "stamp"]
+__all__ = ["Ledger", "Scope", "SignOff", "open_ledger", "migrate", "exists", "location", "ledger_path", "lock_path",
+           "describe", "processed", "stamp"]

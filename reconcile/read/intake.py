@@ -35,8 +35,10 @@ cells holding error values (`#REF!`, with their cached text; calamine reads
 them as empty strings) and the furthest row and column of any cell holding
 something (calamine allocates the whole rectangle up to that cell, so one
 value at XFD1048576 would need billions of cells). It also maps each sheet
-name of `xl/workbook.xml` to its part through `xl/_rels/workbook.xml.rels`,
-as calamine does, so the reader knows which part a sheet came from. The
+name of the workbook part to its part through the workbook's relationships,
+so the reader knows which part a sheet came from. The workbook part is the
+one `_rels/.rels` names, as the OOXML standard finds it (`xl/workbook.xml`
+in every program's files, but a valid package may name it otherwise). The
 references of cells holding something are gathered while expat parses a
 chunk and judged a chunk at a time by regular expressions (`_XmlScan._fold`);
 a chunk holding any unusual reference is judged one reference at a time.
@@ -91,8 +93,9 @@ EOCD_SEARCH = 22 + 65535 + 20  # the end record, its longest comment, and the zi
 ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")  # a stream name in the CFB directory
 ODF_MIMETYPE = b"application/vnd.oasis.opendocument"
 CONTENT_TYPES = "[Content_Types].xml"
-WORKBOOK = "xl/workbook.xml"
-WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+WORKBOOK = "xl/workbook.xml"  # where every program puts it; the package's own relationships may say otherwise
+PACKAGE_RELS = "_rels/.rels"
+OFFICE_DOCUMENT_REL = "/officeDocument"  # the end of the workbook relationship's Type (transitional or strict)
 WORKSHEET_REL = "/worksheet"  # the end of a worksheet relationship's Type
 WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 MACRO_TYPES = ("macroenabled", "vbaproject", "vbadata", "ms-excel.intl.macrosheet", "ms-excel.macrosheet")
@@ -343,7 +346,7 @@ def _check_directory(members: list[zipfile.ZipInfo], limits: Limits) -> None:
         seen.add(name.lower())
     if CONTENT_TYPES not in names:
         raise _Refused("F001", "no_content_types", f"the zip archive has no {CONTENT_TYPES} part")
-    if WORKBOOK not in names:
+    if PACKAGE_RELS not in names and WORKBOOK not in names:  # with _rels/.rels: judged once it is scanned
         raise _Refused("F001", "no_workbook", f"the zip archive has no {WORKBOOK} part")
     for m in members:
         if m.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
@@ -389,16 +392,28 @@ def _scan_parts(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo],
     cannot vouch for are scanned exactly, in their order among the parts, so
     a file with several reasons to refuse it is refused for the same one.
     """
-    members = sorted(members, key=lambda m: m.filename != CONTENT_TYPES)
+    members = sorted(members, key=lambda m: (m.filename != CONTENT_TYPES, m.filename != PACKAGE_RELS))
+    names = {m.filename for m in members}
     worksheets: set[str] = set()
     scans: dict[str, _XmlScan] = {}
     pending: list[_Plain] = []
     total = 0
+    workbook = WORKBOOK
     try:
         for member in members:
             name = member.filename
             if not name.lower().endswith(XML_EXTENSIONS):
                 total = _stream(archive, member, limits, total, None)
+                continue
+            if name in (PACKAGE_RELS, workbook, _rels_of(workbook)):
+                role = "workbook" if name == workbook else "rels"
+                scan = _XmlScan(name, limits, worksheet=False, role=role)
+                total = _stream(archive, member, limits, total, scan)
+                scans[name] = scan
+                if name == PACKAGE_RELS:
+                    workbook = _workbook_part(scan) or WORKBOOK
+                    if workbook not in names:
+                        raise _Refused("F001", "no_workbook", f"the zip archive has no workbook part ({workbook})")
                 continue
             worksheet = name in worksheets or name.startswith("xl/worksheets/")
             if worksheet and member.file_size <= PLAIN_PART_BYTES:
@@ -420,7 +435,20 @@ def _scan_parts(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo],
         _settle(archive, pending, scans, limits)  # a worksheet before this part may have its own reason to refuse
         raise
     _settle(archive, pending, scans, limits)
-    return _sheet_parts(scans)
+    return _sheet_parts(scans, workbook)
+
+
+def _rels_of(part: str) -> str:
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def _workbook_part(rels: "_XmlScan") -> str | None:
+    """The workbook part named by the package's relationships (`_rels/.rels`), as the OOXML standard finds it."""
+    for rel_type, target in rels.relationships.values():
+        if rel_type.endswith(OFFICE_DOCUMENT_REL) and target:
+            return posixpath.normpath(target.lstrip("/"))
+    return None
 
 
 def _stream(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: Limits, total: int,
@@ -569,9 +597,9 @@ def _settle(archive: zipfile.ZipFile, pending: list[_Plain], scans: dict[str, "_
     pending.clear()
 
 
-def _sheet_parts(scans: dict[str, "_XmlScan"]) -> tuple[dict[str, SheetScan], bool]:
+def _sheet_parts(scans: dict[str, "_XmlScan"], workbook_part: str) -> tuple[dict[str, SheetScan], bool]:
     """Each worksheet name of the workbook with the scan of its part, as calamine finds them."""
-    workbook, rels = scans.get(WORKBOOK), scans.get(WORKBOOK_RELS)
+    workbook, rels = scans.get(workbook_part), scans.get(_rels_of(workbook_part))
     if workbook is None or rels is None:
         return {}, False
     sheets: dict[str, SheetScan] = {}
@@ -580,7 +608,8 @@ def _sheet_parts(scans: dict[str, "_XmlScan"]) -> tuple[dict[str, SheetScan], bo
         rel_type, target = rels.relationships.get(rel_id, ("", ""))
         if not rel_type.endswith(WORKSHEET_REL):
             continue  # a chart sheet or a dialog sheet: no reader reads it
-        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        folder = posixpath.dirname(workbook_part)
+        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
         scan = scans.get(part)
         if scan is None or scan.sheet is None or sheet_name in sheets:
             mapped = False
@@ -627,7 +656,7 @@ class _XmlScan:
     The handlers are kept lean: they run once per element of every part.
     """
 
-    def __init__(self, name: str, limits: Limits, worksheet: bool):
+    def __init__(self, name: str, limits: Limits, worksheet: bool, role: str | None = None):
         self.name = name
         self.max_depth = limits.max_xml_depth
         self.max_rows = limits.max_rows
@@ -653,9 +682,9 @@ class _XmlScan:
         elif worksheet:
             self.sheet = SheetScan(name)
             p.StartElementHandler = self._start_sheet
-        elif name == WORKBOOK:
+        elif role == "workbook":
             p.StartElementHandler = self._start_workbook
-        elif name == WORKBOOK_RELS:
+        elif role == "rels":
             p.StartElementHandler = self._start_rels
         else:
             p.StartElementHandler = self._start

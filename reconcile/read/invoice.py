@@ -185,7 +185,14 @@ def _start(sub: Submission, config: Config) -> "_Reader":
             inv.findings.append(inspection.finding)
             inv.fatal = True
             return
-        reader.book = sheets.open_book(inspection)
+        try:
+            reader.book = sheets.open_book(inspection)
+        except sheets.Unreadable as e:  # in plain words, never the libraries' texts
+            reason = "neither spreadsheet reader could read the workbook's sheets"
+            inv.findings.append(Finding("F001", Location(inv.source_file), found=reason,
+                                        params={"kind": "unreadable", "reason": reason}))
+            inv.fatal = True
+            return
         reader.read()
 
     _guard(inv, read)

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from defusedxml import ElementTree as SafeET
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.escape import unescape
@@ -109,14 +110,63 @@ def _raw_openpyxl(value: Any) -> Any:
     return _raw(value)
 
 
+class Unreadable(Exception):
+    """Neither calamine nor openpyxl could read a workbook that intake found safe to open."""
+
+
 def open_book(inspection: Inspection) -> Book:
-    """Read every visible sheet of a file `intake.examine` found safe into memory and close the file."""
+    """Read every visible sheet of a file `intake.examine` found safe into memory and close the file.
+
+    Any error of calamine (a LibreOffice row-only `<dimension ref="1:4"/>`,
+    a sheet `state="show"`, a workbook part under another name) falls back
+    to openpyxl; only a file neither can read raises `Unreadable`.
+    """
     if inspection.mapped and all(s.exact and s.max_row * s.max_col <= MAX_DENSE_CELLS
                                  for s in inspection.sheets.values()):
-        book = _open_calamine(inspection)
+        try:
+            book = _open_calamine(inspection)
+        except Exception:  # noqa: BLE001 - any error of the fast reader: the slow one decides
+            book = None
+        except BaseException as e:  # a Rust panic arrives as pyo3's PanicException, a BaseException
+            if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                raise
+            book = None
         if book is not None:
             return book
-    return _open_openpyxl(inspection.path)
+    try:
+        return _open_openpyxl(inspection.path)
+    except Exception as first:  # noqa: BLE001
+        try:
+            return _open_openpyxl(tolerant(inspection.path))
+        except Exception:  # noqa: BLE001
+            raise Unreadable(f"neither calamine nor openpyxl can read it ({type(first).__name__})") from first
+
+
+SHEET_STATE_RE = re.compile(rb"(<(?:\w+:)?sheet\b[^>]*?\sstate=)([\"'])(?!(?:visible|hidden|veryHidden)\2)[^\"']*\2")
+
+
+def tolerant(path: Path) -> io.BytesIO:
+    """The package with what some programs write beyond the standard made standard, in memory.
+
+    A sheet `state` other than visible, hidden or veryHidden (`"show"`) is
+    read as visible, as Excel and LibreOffice read it. Only workbook parts
+    (found through `[Content_Types].xml`) are touched; everything else is
+    copied as it is.
+    """
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        types = SafeET.fromstring(src.read("[Content_Types].xml"), forbid_dtd=True)
+        workbooks = {el.get("PartName", "").lstrip("/") for el in types
+                     if el.get("ContentType", "").endswith((".sheet.main+xml", ".template.main+xml"))}
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename in workbooks:
+                data = SHEET_STATE_RE.sub(rb'\1\2visible\2', data)
+            dst.writestr(info, data)
+    out.seek(0)
+    return out
 
 
 def _open_calamine(inspection: Inspection) -> Book | None:
@@ -150,7 +200,7 @@ def _open_calamine(inspection: Inspection) -> Book | None:
         wb.close()
 
 
-def _open_openpyxl(path: Path) -> Book:
+def _open_openpyxl(path: Path | io.BytesIO) -> Book:
     """The book through openpyxl in read-only mode: slower, streaming, for what calamine is not given."""
     wb = load_workbook(path, read_only=True, data_only=True, keep_links=False)
     try:

@@ -146,7 +146,8 @@ def recheck(inbox: Path, config: Config, batch: str, book: ledger_mod.Ledger) ->
     if not (inbox / batch).is_dir():
         raise JobError(f"There is no batch folder {inbox / batch}.", "Point --inbox at the inbox the batch was run from.")
     registers, submissions, ignored, invoices = batch_mod.read_batch(inbox, batch, config)
-    history = book.history(exclude_batch=batch, as_of=book.recorded_at(batch))
+    history = book.history(exclude_batch=batch, before=batch, scope=batch_mod.history_scope(invoices, registers),
+                           as_of=book.recorded_at(batch))
     batch_mod.require_rates(invoices, config, batch)
     results, register_findings = batch_mod.check_invoices(invoices, registers, history, config, batch)
     inputs = {batch_mod._rel(sub.path, inbox): sub.sha256 for sub in registers.sources.values()}
