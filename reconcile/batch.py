@@ -202,6 +202,9 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
             timings=timings,
             history=history,
         )
+        from reconcile.resolve import finance  # finance's earlier answers: kept, re-priced or voided
+
+        result, resolutions = finance.for_run(result, book)
 
         staging, ready = outbox / f".{batch}.staging", outbox / f".{batch}.ready"
         result.finished = _now()
@@ -219,9 +222,10 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
                                "the previous results and the ledger are unchanged.") from None
             _pause("ledger")
             clock = time.perf_counter()
-            book.record_batch(batch, result.run_id, results, outputs_sha256=sha256_file(ready / MANIFEST),
+            book.record_batch(batch, result.run_id, result.invoices, outputs_sha256=sha256_file(ready / MANIFEST),
                               started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
-                              trend_rows=report_rows.batch_rows(results, registers, ledger_mod.processed))
+                              trend_rows=report_rows.batch_rows(results, registers, ledger_mod.processed),
+                              resolutions=resolutions)
         except BaseException:  # nothing committed: the previous outbox and ledger stand
             shutil.rmtree(staging, ignore_errors=True)
             shutil.rmtree(ready, ignore_errors=True)

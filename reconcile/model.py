@@ -97,7 +97,8 @@ class History:
 
     paid_days: hetu, date, decision_id, provider_id, invoice_no, batch, signed_off (bool)
         days recorded as paid (approved); R217 and the R205 week count.
-    held_days: the same columns, days recorded as held.
+    held_days: the same columns, days recorded as held and not yet answered by finance
+        (R216 across batches).
     invoices: provider_id, invoice_no, batch, billing_month, status, signed_off
         invoices processed (not rejected by an F rule other than F007); F007.
     assessments: decision_id, kind ("kykyviisari" / "vat"), date; R219.
@@ -255,6 +256,11 @@ class BatchResult:
     inputs: dict[str, str] = field(default_factory=dict)  # input path (relative to inbox) -> sha256
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds (read, reconcile, annotate, reports, ledger)
     history: History | None = None  # the ledger's earlier batches, as the checks saw them (compliance.xlsx)
+    # Finance (CONTRACT.md sections 7, 8): the batch's answers on held days (void ones included), its
+    # payment rows, and the days still held from earlier batches. Dicts as `ledger.store` gives them.
+    resolutions: list[dict] = field(default_factory=list)
+    payments: list[dict] = field(default_factory=list)
+    earlier_held: list[dict] = field(default_factory=list)
 
     @property
     def findings(self) -> list[Finding]:

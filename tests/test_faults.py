@@ -106,8 +106,9 @@ def test_sigkill_then_rerun_gives_the_undisturbed_outbox_and_ledger(ctl, tmp_pat
     r = cli(ctl.inbox, killed, *killed_ledger)  # the killed run's lock went with it
     assert r.exit_code == 0, r.output
     assert state(killed, second_ledger_url) == state(calm, ledger_url)
-    # Compared: 3 providers x 2 workbooks, approval.xlsx/.csv, compliance.xlsx, findings.csv, the manifest.
-    assert len(state(calm)["files"]) == 11
+    # Compared: 3 providers x 2 workbooks, approval.xlsx/.csv, resolutions.csv, payments.csv, compliance.xlsx,
+    # findings.csv, the manifest.
+    assert len(state(calm)["files"]) == 13
 
 
 # --- full disk, read-only outbox -----------------------------------------------

@@ -325,18 +325,18 @@ def test_a_ledger_from_before_reports_what_it_can(city, tmp_path):
 
 
 def test_held_days_resolved_by_finance_count_as_paid_or_rejected(city, tmp_path):
-    """The resolutions finance records (CONTRACT.md section 7) move held days; here the table is
-    written as `reconcile resolve` keeps it: one row per answered day."""
+    """Finance's answers (`reconcile resolve`) move held days: A's 3rd February, held on both P1 and P2
+    (R216), is paid at P1 and rejected at P2."""
     out = tmp_path / "outbox"
     ledger = str(tmp_path / "ledger.sqlite")
     run_all(city, out, ledger)
-    with sqlite3.connect(ledger) as conn:
-        conn.execute("CREATE TABLE resolutions (batch TEXT, provider_id TEXT, invoice_no TEXT, decision_id TEXT, "
-                     "date TEXT, resolution TEXT)")
-        conn.executemany("INSERT INTO resolutions VALUES (?, ?, ?, ?, ?, ?)", [
-            ("2026-02", P1, "P1-02", "D1", "2026-02-03", "pay"),      # A's 3rd paid at P1
-            ("2026-02", P2, "P2-02", "D7", "2026-02-03", "reject"),   # and rejected at P2
-        ])
+    answers = tmp_path / "answers.csv"
+    answers.write_text("provider_id,invoice_no,decision_id,date,resolution,reason\n"
+                       f"{P1},P1-02,D1,2026-02-03,pay,\n"
+                       f"{P2},P2-02,D7,2026-02-03,reject,billed twice\n", encoding="utf-8")
+    r = invoke("resolve", "--inbox", str(city), "--outbox", str(out), "--batch", "2026-02", "--file", str(answers),
+               "--ledger", ledger)
+    assert r.exit_code == 0 and "2 answer(s) recorded (1 pay, 1 reject), 0 refused" in r.output, r.output
     report(city, out, ledger, "2026-02", "2026-02")
     _, values = read_csv(out / "reports" / "2026-02_2026-02" / "trends.csv")
     assert [values[("2026-02", "", m)] for m in ("days_paid", "days_held", "days_rejected")] == ["12", "<5", "<5"]

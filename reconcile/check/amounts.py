@@ -24,6 +24,12 @@ from __future__ import annotations
 import polars as pl
 
 from reconcile.model import ITEMS, Money
+# What `price_rows` reads, kept in a result's rows so that finance's answers can re-price them.
+ROW_INPUTS = ("days_claimed", "fee_cents", "meals", "meal_comp_days", "travel_cents", "days_paid_raw",
+              "days_held_raw", "d_value_cents", "d_travel_cents", "d_meal", "meal_price_cents", "meal_comp_cents")
+# The columns of `InvoiceResult.rows`.
+ROW_OUTPUT = ("row", "decision_id", *(f"{i}_{k}" for i in ITEMS for k in ("claimed", "approved", "held", "rejected")),
+              "status", "whole", "days_paid", "days_held", *ROW_INPUTS)
 
 
 def claimed_exprs() -> dict[str, pl.Expr]:

@@ -19,6 +19,7 @@ invoices a bug concerns are held with X900 and the batch goes on.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import holidays
@@ -60,7 +61,9 @@ def check_batch(
         w.proc = proc
     results: dict[int, InvoiceResult] = {}
     if live:
-        results.update(_check_live(live, registers, history))
+        # R216 across batches: only the days still held from batches *before* this one.
+        earlier = dataclasses.replace(history, held_days=history.held_days.filter(pl.col("batch") < batch))
+        results.update(_check_live(live, registers, earlier))
     for w in works:
         if w.index not in results:
             results[w.index] = rejected_file(w)
@@ -122,7 +125,7 @@ def whole_claim(inv: Invoice, rates: Rates, whole: str) -> tuple[dict[str, Money
 
 
 def _rows_out(priced: pl.DataFrame) -> pl.DataFrame:
-    return priced.select("row", "decision_id", *MONEY, "status", "whole", "days_paid", "days_held")
+    return priced.select(*amounts.ROW_OUTPUT)
 
 
 def _check_live(live: list[Work], registers: Registers, history: History) -> dict[int, InvoiceResult]:
@@ -157,7 +160,7 @@ def _check_live(live: list[Work], registers: Registers, history: History) -> dic
     claimed = pl.sum_horizontal(*(pl.col(f"{i}_claimed") for i in ITEMS)).alias("claimed")
     row_text = list(row_checks.ROW_TEXT)
     parts = {  # everything an invoice's result needs, cut from the batch frames once
-        "rows": priced.select("inv", "row", "decision_id", *MONEY, "status", "whole", "days_paid", "days_held"),
+        "rows": priced.select("inv", *amounts.ROW_OUTPUT),
         "whole": priced.filter(pl.col("verdict").is_in(row_text)).with_columns(claimed),
         "read_whole": priced.filter(pl.col("verdict").is_not_null() & ~pl.col("verdict").is_in(row_text))
         .with_columns(claimed).select("inv", "row", "verdict", "claimed"),

@@ -39,7 +39,7 @@ def decide_days(days: pl.DataFrame, attendance: pl.DataFrame, rows: pl.DataFrame
     days = days.with_columns(pre=_decided_before()).with_columns(
         check=pl.when(pl.col("pre").is_null()).then(_day_checks())
     )
-    days = double_billing(days)
+    days = double_billing(days, history)
     days = weekly_limit(days, history)
     rule = pl.coalesce("pre", "check")
     days = days.with_columns(
@@ -110,14 +110,23 @@ def _day_checks() -> pl.Expr:
     )
 
 
-def double_billing(days: pl.DataFrame) -> pl.DataFrame:
+def double_billing(days: pl.DataFrame, history: History | None = None) -> pl.DataFrame:
     """R216: the same client and date on another invoice of this batch, or on another decision
-    of this one (either is double billing), among the days that passed so far."""
+    of this one (either is double billing), among the days that passed so far; or (RULES.md
+    version 2) the same client and date still held, unanswered, from an earlier batch
+    (`history.held_days`, which `check_batch` narrows to the batches before this one)."""
     passed = pl.col("pre").is_null() & pl.col("check").is_null()
     same_day = ["d_hetu", "date"]
     claim = pl.struct("inv", "d_decision")
+    held = history.held_days if history is not None else None
+    if held is not None and held.height:
+        earlier = held.select(pl.col("hetu").str.to_uppercase().alias("d_hetu"), "date").unique()
+        days = days.join(earlier.with_columns(held_earlier=pl.lit(True)), on=same_day, how="left")
+    else:
+        days = days.with_columns(held_earlier=pl.lit(None, dtype=pl.Boolean))
+    days = days.with_columns(held_earlier=pl.col("held_earlier").fill_null(False))
     return days.with_columns(
-        double=passed & (claim.filter(passed).n_unique().over(same_day) > 1),
+        double=passed & ((claim.filter(passed).n_unique().over(same_day) > 1) | pl.col("held_earlier")),
         other_provider=pl.col("provider").filter(passed).n_unique().over(same_day) > 1,
         other_invoice=pl.col("inv").filter(passed).n_unique().over(same_day) > 1,
     ).with_columns(check=pl.when(pl.col("double")).then(pl.lit("R216")).otherwise(pl.col("check")))
@@ -190,7 +199,8 @@ def day_findings(w: Work, flagged: pl.DataFrame, fi_holidays: holidays.HolidayBa
             add(rule, "", date(day), value)
         elif rule == "R216":
             other = ("another provider" if d["other_provider"] else
-                     "another invoice" if d["other_invoice"] else "another decision")
+                     "another invoice" if d["other_invoice"] else
+                     "an earlier batch" if d["held_earlier"] else "another decision")
             add(rule, "", other, value, other=other)
         elif rule == "R205":
             add(rule, str(d["limit"]), str(d["prior"] + d["rank"]), value, week=date(d["week"]),

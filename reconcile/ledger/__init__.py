@@ -14,7 +14,7 @@
 """
 
 from reconcile.ledger.store import (Ledger, Scope, SignOff, describe, exists, ledger_path, location, lock_path, migrate,
-                                    open_ledger, processed)
+                                    open_ledger, processed, stamp)
 
-__all__ = ["Ledger", "Scope", "SignOff", "describe", "exists", "ledger_path", "location", "lock_path", "migrate", "open_ledger",
-           "processed"]
+__all__ = ["Ledger", "Scope", "SignOff", "describe", "exists", "ledger_path", "location", "lock_path", "migrate",
+           "open_ledger", "processed", "stamp"]

@@ -33,6 +33,13 @@ APPROVAL_COLUMNS = (
     "batch", "provider_id", "invoice_no", "billing_month", "source_file",
     "claimed_eur", "approved_eur", "held_eur", "rejected_eur", "status",
 )
+RESOLUTION_COLUMNS = (
+    "batch", "provider_id", "invoice_no", "decision_id", "date", "rule", "resolution",
+    "amount_eur", "resolved_by", "resolved_at", "reason",
+)
+PAYMENT_COLUMNS = (
+    "batch", "provider_id", "provider_name", "invoice_no", "kind", "amount_eur", "signed_off_by", "signed_off_at",
+)
 NUMERIC = {"amount_eur", "claimed_eur", "approved_eur", "held_eur", "rejected_eur"}
 _CELL_RE = re.compile(r"^([A-Z]+)(\d+)$")
 
@@ -127,3 +134,17 @@ def write_findings(result: BatchResult, path: Path, lang: str) -> None:
 def write_approval(result: BatchResult, path: Path) -> None:
     """`finance/approval.csv`: one row per workbook of the batch."""
     _write(path, APPROVAL_COLUMNS, _approval_rows(result))
+
+
+def write_resolutions(result: BatchResult, path: Path) -> None:
+    """`finance/resolutions.csv`: every answer on the batch's held days (CONTRACT.md section 7), oldest first."""
+    rows = [{**{c: str(r.get(c) or "") for c in RESOLUTION_COLUMNS}, "amount_eur": euros(r["amount_cents"])}
+            for r in result.resolutions]
+    _write(path, RESOLUTION_COLUMNS, rows)
+
+
+def write_payments(result: BatchResult, path: Path) -> None:
+    """`finance/payments.csv`: what to pay, one row per sign-off (CONTRACT.md section 8)."""
+    rows = [{**{c: str(p.get(c) or "") for c in PAYMENT_COLUMNS}, "amount_eur": euros(p["amount_cents"])}
+            for p in result.payments]
+    _write(path, PAYMENT_COLUMNS, rows)
