@@ -48,7 +48,7 @@ import polars as pl
 from reconcile import __version__, lock, progress
 from reconcile.check import amounts, crosscheck
 from reconcile.read import intake, invoice, registers as registers_mod
-from reconcile.ledger import store as ledger_mod
+from reconcile import ledger as ledger_mod
 from reconcile.config import Config
 from reconcile.errors import ConfigError, JobError, ReconcileError, UsageError
 from reconcile.findings import Finding, Location
@@ -168,13 +168,10 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
     started = _now()
     batch = choose_batch(inbox, batch)
     where = ledger_mod.location(config.ledger, outbox, ledger)
-    ledger_file = ledger_mod.ledger_path(where)
     make_dirs(outbox)
-    locks = [
-        (outbox / ".reconcile.lock", f"the outbox {outbox}"),
-        (ledger_mod.lock_path(where), f"the ledger {ledger_file}"),
-    ]
-    with lock.hold_all(locks, f"reconcile run --batch {batch}"), ledger_mod.open_ledger(where) as book:
+    command = f"reconcile run --batch {batch}"
+    with lock.hold(outbox / ".reconcile.lock", command, f"the outbox {outbox}"), \
+            ledger_mod.open_ledger(where, holder=command) as book:  # the ledger's writer lock, held to the end
         recover(outbox, book)
         book.refuse_if_signed_off(batch)
 
@@ -221,7 +218,8 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
                                "the previous results and the ledger are unchanged.") from None
             _pause("ledger")
             clock = time.perf_counter()
-            book.record_batch(batch, result.run_id, results, outputs_sha256=sha256_file(ready / MANIFEST))
+            book.record_batch(batch, result.run_id, results, outputs_sha256=sha256_file(ready / MANIFEST),
+                              started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"))
         except BaseException:  # nothing committed: the previous outbox and ledger stand
             shutil.rmtree(staging, ignore_errors=True)
             shutil.rmtree(ready, ignore_errors=True)
@@ -360,8 +358,7 @@ def held_for_error(inv: Invoice, error: Exception, config: Config, batch: str, l
 
 def _history(where: str) -> History:
     """The ledger's whole history, read-only; empty when there is no ledger yet."""
-    path = ledger_mod.ledger_path(where)
-    if not path.is_file() or path.stat().st_size == 0:
+    if not ledger_mod.exists(where):
         return History.empty()
     with ledger_mod.open_ledger(where, readonly=True) as book:
         return book.history(exclude_batch="")

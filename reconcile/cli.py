@@ -105,7 +105,8 @@ def template(inbox: Path, outbox: Path, config_dir: Path, provider_id: str | Non
         click.echo(template_mod.write_template(regs, cfg, provider_id, first, target, lang))
 
 
-LEDGER_HELP = "Ledger file or sqlite:/// URL (default: config's ledger, else <outbox>/ledger.sqlite)."
+LEDGER_HELP = ("Ledger file, sqlite:/// or postgresql://user@host:port/db URL "
+               "(default: config's ledger, else <outbox>/ledger.sqlite).")
 
 
 @main.command()
@@ -146,8 +147,7 @@ def approve(inbox: Path, outbox: Path, config_dir: Path, batch: str, invoice_no:
     """Record finance's sign-off of an invoice in the ledger; its days can never be paid again."""
     import getpass
 
-    from reconcile import config, lock
-    from reconcile.ledger import store as ledger_mod
+    from reconcile import config, ledger as ledger_mod
     from reconcile.batch import BATCH_RE
     from reconcile.errors import LedgerError, UsageError
 
@@ -155,12 +155,11 @@ def approve(inbox: Path, outbox: Path, config_dir: Path, batch: str, invoice_no:
         raise UsageError(f"--batch {batch!r} is not a month like 2026-11.")
     cfg = config.load(config_dir)
     where = ledger_mod.location(cfg.ledger, outbox, ledger)
-    path = ledger_mod.ledger_path(where)
-    if not path.is_file():
-        raise LedgerError(f"There is no ledger at {path}.", "Run `reconcile run` first, or point --ledger at the ledger.")
-    with lock.hold(ledger_mod.lock_path(where), f"reconcile approve --batch {batch} --invoice {invoice_no}", f"the ledger {path}"):
-        with ledger_mod.open_ledger(where) as book:
-            done = book.approve(batch, invoice_no, provider, getpass.getuser())
+    if not ledger_mod.exists(where):
+        raise LedgerError(f"There is no ledger at {ledger_mod.describe(where)}.",
+                          "Run `reconcile run` first, or point --ledger at the ledger.")
+    with ledger_mod.open_ledger(where, holder=f"reconcile approve --batch {batch} --invoice {invoice_no}") as book:
+        done = book.approve(batch, invoice_no, provider, getpass.getuser())
     if done.already:
         click.echo(f"Invoice {done.invoice_no} of {done.provider_id} (batch {batch}) was already signed off by {done.signed_off_by} at {done.signed_off_at}.")
     else:
@@ -176,8 +175,7 @@ def check(inbox: Path, outbox: Path, config_dir: Path, file: Path, ledger: str |
 
     Exit status 0: no errors; 1: errors found; 3: the file cannot be read.
     """
-    from reconcile import batch as batch_mod, config
-    from reconcile.ledger import store as ledger_mod
+    from reconcile import batch as batch_mod, config, ledger as ledger_mod
     from reconcile.text import messages
     from reconcile.write.csvs import cell_key, eur
 

@@ -1,8 +1,9 @@
 """Locks that keep two runs from interleaving on one outbox or one ledger.
 
-Taken by `batch.run_batch` (on `<outbox>/.reconcile.lock` and on
-`<ledger>.lock`) and by `reconcile approve` (the ledger's lock) before
-anything is read or written. A lock is a non-blocking exclusive `flock` on
+Taken by `batch.run_batch` on `<outbox>/.reconcile.lock`, and by the
+ledger (`reconcile.ledger.open_ledger(..., holder=...)`) on `<ledger>.lock`
+beside a SQLite ledger, before anything is read or written (a PostgreSQL
+ledger is locked in the database instead). A lock is a non-blocking exclusive `flock` on
 a small file that holds who took it (pid, host, command, start time); the
 kernel lets it go when the process ends, even on SIGKILL, so a crashed run
 never leaves a stale lock. A second run gets `LockHeld` (exit 4) naming the
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Iterator
 
 from reconcile.errors import JobError, LockHeld
-from reconcile.write import FILE_MODE, make_dirs
+from reconcile.private import FILE_MODE, make_dirs
 
 
 def _holder(fd: int) -> str:

@@ -64,7 +64,7 @@ def test_run_lang_chooses_the_finance_and_audit_language(inbox, tmp_path):
     [
         (["--batch", "11-2026"], 2, "not a month"),
         (["--batch", "2026-05"], 3, "no batch folder"),
-        (["--ledger", "postgresql://db/reconcile"], 3, "PostgreSQL"),
+        (["--ledger", "postgresql://finance:pw@db.invalid/reconcile"], 3, "ledger postgresql://finance@db.invalid/reconcile"),
         (["--bogus"], 2, "No such option"),
     ],
 )
@@ -88,7 +88,7 @@ def test_run_on_a_newer_or_corrupt_ledger_exits_3_and_leaves_it(inbox, tmp_path)
     newer = tmp_path / "newer.sqlite"
     ledger_mod.open_ledger(str(newer)).close()
     with sqlite3.connect(newer) as conn:
-        conn.execute("UPDATE schema_version SET version = 2")
+        conn.execute("UPDATE schema_version SET version = 99")
     r = run(inbox, tmp_path / "out", "--ledger", str(newer))
     assert r.exit_code == 3 and "newer than this program knows" in r.stderr
     corrupt = tmp_path / "corrupt.sqlite"

@@ -181,9 +181,11 @@ def test_a_database_that_is_not_a_ledger(tmp_path):
 
 def test_urls(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(LedgerError, match="PostgreSQL ledger is not supported") as e:
-        ledger_mod.open_ledger("postgresql://finance@db/reconcile")
-    assert e.value.exit_code == 3
+    with pytest.raises(LedgerError, match="Cannot use the ledger postgresql://finance@db.invalid/reconcile: ") as e:
+        ledger_mod.open_ledger("postgresql://finance:s3cret@db.invalid/reconcile")  # .invalid never resolves
+    assert e.value.exit_code == 3 and "s3cret" not in str(e.value)
+    assert ledger_mod.describe("postgresql+psycopg://u:pw@h:5433/db?password=pw") == "postgresql://u@h:5433/db"
+    assert ledger_mod.ledger_path("postgres://u@h/db") is None and ledger_mod.lock_path("postgresql://u@h/db") is None
     with pytest.raises(LedgerError, match="not understood"):
         ledger_mod.open_ledger("mysql://x/y")
     ledger_mod.open_ledger("sqlite:///sub/l.sqlite").close()

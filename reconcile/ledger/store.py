@@ -1,4 +1,4 @@
-"""The ledger: paid and held days, processed invoices and assessments, across batches.
+"""The ledger's interface: paid and held days, processed invoices and assessments, across batches.
 
 `batch.run_batch` reads `history(exclude_batch)` before the cross-checks (R217,
 R205's week count, F007, R219) and, after the outbox is staged, records the
@@ -8,75 +8,33 @@ approve` signs an invoice off; a batch holding a signed-off invoice cannot be
 run again (its days can never be paid again; a correction comes in a later
 batch). `reconcile check` reads the history read-only.
 
-Storage is a SQLite file (stdlib `sqlite3`): `--ledger PATH`, a `sqlite:///`
-URL, `ledger` in config/settings.toml, else `<outbox>/ledger.sqlite`. The
-`schema_version` table drives migrations; a ledger of a newer version, a
-file that is not a ledger or a corrupt file is a `LedgerError` (exit 3) and
-is never reset. Dates are stored as ISO text, money as integer cents.
+The same code runs on SQLite and PostgreSQL (SQLAlchemy Core; the tables are
+in `schema.py`, reaching a ledger in `connect.py`, the writer's lock in
+`locking.py`). Dates are stored as ISO text, money as integer cents. Any
+database error becomes a `LedgerError` (exit 3) naming the ledger without
+its password; an interrupted transaction records nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import getpass
 import os
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import polars as pl
+from sqlalchemy import Connection, Engine, and_, delete, inspect, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
+from reconcile import lock as file_lock
 from reconcile.errors import LedgerError, UsageError
+from reconcile.ledger import connect, locking, schema
+from reconcile.ledger.connect import Location
+from reconcile.ledger.schema import assessments, batches, days, invoices, runs
 from reconcile.model import History, InvoiceResult
-from reconcile.write import FILE_MODE, make_dirs
-
-SCHEMA_VERSION = 1
-
-# version -> the statements that take a ledger from the version before to it.
-MIGRATIONS: dict[int, tuple[str, ...]] = {
-    1: (
-        "CREATE TABLE schema_version (version INTEGER NOT NULL)",
-        "INSERT INTO schema_version (version) VALUES (0)",
-        """CREATE TABLE batches (
-            batch TEXT PRIMARY KEY,
-            run_id TEXT NOT NULL,
-            recorded_at TEXT NOT NULL,
-            outputs_sha256 TEXT NOT NULL DEFAULT '')""",
-        """CREATE TABLE invoices (
-            batch TEXT NOT NULL REFERENCES batches (batch),
-            provider_id TEXT NOT NULL,
-            invoice_no TEXT NOT NULL,
-            billing_month TEXT NOT NULL,
-            source_file TEXT NOT NULL,
-            status TEXT NOT NULL,
-            claimed_cents INTEGER NOT NULL,
-            approved_cents INTEGER NOT NULL,
-            held_cents INTEGER NOT NULL,
-            rejected_cents INTEGER NOT NULL,
-            signed_off_by TEXT,
-            signed_off_at TEXT,
-            PRIMARY KEY (batch, provider_id, invoice_no))""",
-        "CREATE INDEX invoices_number ON invoices (provider_id, invoice_no)",
-        """CREATE TABLE days (
-            batch TEXT NOT NULL,
-            provider_id TEXT NOT NULL,
-            invoice_no TEXT NOT NULL,
-            decision_id TEXT NOT NULL,
-            hetu TEXT NOT NULL,
-            date TEXT NOT NULL,
-            state TEXT NOT NULL CHECK (state IN ('paid', 'held')),
-            FOREIGN KEY (batch, provider_id, invoice_no) REFERENCES invoices (batch, provider_id, invoice_no))""",
-        "CREATE INDEX days_batch ON days (batch)",
-        "CREATE INDEX days_client ON days (hetu, date)",
-        """CREATE TABLE assessments (
-            batch TEXT NOT NULL,
-            decision_id TEXT NOT NULL,
-            kind TEXT NOT NULL CHECK (kind IN ('kykyviisari', 'vat')),
-            date TEXT NOT NULL,
-            UNIQUE (batch, decision_id, kind, date))""",
-    ),
-}
 
 _DAY_SCHEMA = {"hetu": pl.Utf8, "date": pl.Utf8, "decision_id": pl.Utf8, "provider_id": pl.Utf8,
                "invoice_no": pl.Utf8, "batch": pl.Utf8, "signed_off": pl.Boolean}
@@ -91,29 +49,31 @@ def location(config_ledger: str, outbox: Path, override: str | None = None) -> s
     return override or config_ledger or str(outbox / "ledger.sqlite")
 
 
-def ledger_path(url_or_path: str) -> Path:
-    """The SQLite file of a path or URL (`sqlite:///rel/x.sqlite`, `sqlite:////abs/x.sqlite`)."""
-    if url_or_path.startswith("sqlite:///"):
-        return Path(url_or_path[len("sqlite:///"):])
-    scheme = url_or_path.split("://", 1)[0].lower() if "://" in url_or_path else ""
-    if scheme.startswith("postgres"):
-        raise LedgerError(
-            "A PostgreSQL ledger is not supported in this version of reconcile.",
-            "Use a SQLite file: --ledger PATH or --ledger sqlite:///PATH.",
-        )
-    if scheme:
-        raise LedgerError(f"The ledger URL {url_or_path!r} is not understood.", "Give a file path or a sqlite:/// URL.")
-    return Path(url_or_path)
+def ledger_path(url_or_path: str) -> Path | None:
+    """The SQLite file of a path or URL (`sqlite:///rel/x.sqlite`, `sqlite:////abs/x.sqlite`); None for PostgreSQL."""
+    return connect.parse(url_or_path).path
 
 
-def lock_path(url_or_path: str) -> Path:
-    """The lock file beside a ledger: `<ledger>.lock`."""
+def lock_path(url_or_path: str) -> Path | None:
+    """The lock file beside a SQLite ledger: `<ledger>.lock` (None for PostgreSQL: the lock is in the database)."""
     path = ledger_path(url_or_path)
-    return path.with_name(path.name + ".lock")
+    return None if path is None else path.with_name(path.name + ".lock")
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+def describe(url_or_path: str) -> str:
+    """The ledger as messages name it: the file, or the URL without its password."""
+    return connect.parse(url_or_path).shown
+
+
+def _now(precision: str = "seconds") -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec=precision).replace("+00:00", "Z")
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
 
 
 def processed(result: InvoiceResult) -> bool:
@@ -135,11 +95,22 @@ class SignOff:
 
 
 class Ledger:
-    """An open ledger. Use `open_ledger`; close with `close()` or a `with` block."""
+    """An open ledger. Use `open_ledger`; close with `close()` or a `with` block.
 
-    def __init__(self, path: Path, conn: sqlite3.Connection):
-        self.path = path
+    `where` names it in messages (never with a password), `path` is the SQLite
+    file (None on PostgreSQL), `backend` is "sqlite" or "postgresql".
+    """
+
+    def __init__(self, where: Location, engine: Engine, conn: Connection, readonly: bool,
+                 stack: contextlib.ExitStack):
+        self.location = where
+        self.where = where.shown
+        self.path = where.path
+        self.backend = where.backend
+        self.readonly = readonly
+        self._engine = engine
         self._conn = conn
+        self._stack = stack
 
     def __enter__(self) -> "Ledger":
         return self
@@ -148,77 +119,93 @@ class Ledger:
         self.close()
 
     def close(self) -> None:
-        self._conn.close()
+        """Close the connection (on PostgreSQL this also lets the writer's lock go), then the lock file."""
+        with contextlib.ExitStack() as stack:
+            stack.push(self._stack)
+            with contextlib.suppress(SQLAlchemyError):
+                self._conn.close()
+            self._engine.dispose()
 
     @contextlib.contextmanager
-    def _guard(self) -> Iterator[sqlite3.Connection]:
-        try:
+    def transaction(self) -> Iterator[Connection]:
+        """A transaction on the ledger's connection: committed at the end of the block, rolled back on any error.
+
+        Nested use joins the outer transaction. Database errors become LedgerError (exit 3).
+        Other modules (resolve, payments, the portal) run their own statements on the
+        tables of `schema` through this.
+        """
+        if self._conn.in_transaction():
             yield self._conn
-        except sqlite3.DatabaseError as e:
-            raise LedgerError(f"The ledger {self.path} cannot be used: {e}.", "Restore it from a backup.") from None
+            return
+        try:
+            with self._conn.begin():
+                yield self._conn
+        except SQLAlchemyError as e:
+            raise self._error(e) from None
 
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._guard() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+    def _error(self, e: SQLAlchemyError) -> LedgerError:
+        if connect.lost(e):
+            return LedgerError(f"The connection to the ledger {self.where} was lost: {connect.reason(e, self.location)}.",
+                               "Nothing of this command was recorded; run it again.")
+        return LedgerError(f"The ledger {self.where} cannot be used: {connect.reason(e, self.location)}.",
+                           "Restore it from a backup; it is never reset.")
 
     # Reading
 
-    def history(self, exclude_batch: str) -> History:
+    def history(self, exclude_batch: str = "") -> History:
         """What the ledger knows from every batch but `exclude_batch` ("" excludes none)."""
-        with self._guard() as conn:
-            days = {
-                state: conn.execute(
-                    """SELECT d.hetu, d.date, d.decision_id, d.provider_id, d.invoice_no, d.batch,
-                              i.signed_off_at IS NOT NULL
-                       FROM days d JOIN invoices i USING (batch, provider_id, invoice_no)
-                       WHERE d.state = ? AND d.batch != ?
-                       ORDER BY d.batch, d.provider_id, d.invoice_no, d.hetu, d.date""",
-                    (state, exclude_batch),
-                ).fetchall()
-                for state in ("paid", "held")
-            }
-            invoices = conn.execute(
-                """SELECT provider_id, invoice_no, batch, billing_month, status, signed_off_at IS NOT NULL
-                   FROM invoices WHERE batch != ? ORDER BY batch, provider_id, invoice_no""",
-                (exclude_batch,),
-            ).fetchall()
-            assessments = conn.execute(
-                "SELECT DISTINCT decision_id, kind, date FROM assessments WHERE batch != ? ORDER BY 1, 2, 3",
-                (exclude_batch,),
-            ).fetchall()
+        signed = invoices.c.signed_off_at.is_not(None).label("signed_off")
+        with self.transaction() as conn:
+            day_rows = {}
+            for state in ("paid", "held"):
+                query = (
+                    select(days.c.hetu, days.c.date, days.c.decision_id, days.c.provider_id, days.c.invoice_no,
+                           days.c.batch, signed)
+                    .join(invoices, and_(days.c.batch == invoices.c.batch, days.c.provider_id == invoices.c.provider_id,
+                                         days.c.invoice_no == invoices.c.invoice_no))
+                    .where(days.c.state == state, days.c.batch != exclude_batch)
+                    .order_by(days.c.batch, days.c.provider_id, days.c.invoice_no, days.c.hetu, days.c.date,
+                              days.c.decision_id)
+                )
+                day_rows[state] = conn.execute(query).all()
+            invoice_rows = conn.execute(
+                select(invoices.c.provider_id, invoices.c.invoice_no, invoices.c.batch, invoices.c.billing_month,
+                       invoices.c.status, signed)
+                .where(invoices.c.batch != exclude_batch)
+                .order_by(invoices.c.batch, invoices.c.provider_id, invoices.c.invoice_no)
+            ).all()
+            assessment_rows = conn.execute(
+                select(assessments.c.decision_id, assessments.c.kind, assessments.c.date).distinct()
+                .where(assessments.c.batch != exclude_batch)
+                .order_by(assessments.c.decision_id, assessments.c.kind, assessments.c.date)
+            ).all()
 
-        def frame(rows: list, schema: dict, dates: tuple[str, ...]) -> pl.DataFrame:
-            df = pl.DataFrame(rows, schema=schema, orient="row")
+        def frame(rows: list, schema_: dict, dates: tuple[str, ...]) -> pl.DataFrame:
+            df = pl.DataFrame([tuple(r) for r in rows], schema=schema_, orient="row")
             return df.with_columns(pl.col(c).str.to_date("%Y-%m-%d") for c in dates)
 
         return History(
-            paid_days=frame(days["paid"], _DAY_SCHEMA, ("date",)),
-            held_days=frame(days["held"], _DAY_SCHEMA, ("date",)),
-            invoices=frame(invoices, _INVOICE_SCHEMA, ("billing_month",)),
-            assessments=frame(assessments, _ASSESSMENT_SCHEMA, ("date",)),
+            paid_days=frame(day_rows["paid"], _DAY_SCHEMA, ("date",)),
+            held_days=frame(day_rows["held"], _DAY_SCHEMA, ("date",)),
+            invoices=frame(invoice_rows, _INVOICE_SCHEMA, ("billing_month",)),
+            assessments=frame(assessment_rows, _ASSESSMENT_SCHEMA, ("date",)),
         )
 
     def recorded(self, batch: str) -> tuple[str, str] | None:
         """(run_id, outputs_sha256) of the batch's record, or None."""
-        with self._guard() as conn:
-            row = conn.execute("SELECT run_id, outputs_sha256 FROM batches WHERE batch = ?", (batch,)).fetchone()
+        with self.transaction() as conn:
+            row = conn.execute(select(batches.c.run_id, batches.c.outputs_sha256).where(batches.c.batch == batch)).first()
         return tuple(row) if row else None
 
     def signed_off(self, batch: str) -> list[tuple[str, str]]:
         """(provider_id, invoice_no) of the batch's signed-off invoices."""
-        with self._guard() as conn:
-            return conn.execute(
-                "SELECT provider_id, invoice_no FROM invoices WHERE batch = ? AND signed_off_at IS NOT NULL "
-                "ORDER BY 1, 2",
-                (batch,),
-            ).fetchall()
+        with self.transaction() as conn:
+            rows = conn.execute(
+                select(invoices.c.provider_id, invoices.c.invoice_no)
+                .where(invoices.c.batch == batch, invoices.c.signed_off_at.is_not(None))
+                .order_by(invoices.c.provider_id, invoices.c.invoice_no)
+            ).all()
+        return [tuple(r) for r in rows]
 
     def refuse_if_signed_off(self, batch: str) -> None:
         """A batch with a signed-off invoice is final: running it again would re-pay its days."""
@@ -231,77 +218,60 @@ class Ledger:
                 "Send corrections in a later batch.",
             )
 
+    def runs(self, batch: str | None = None) -> list[dict]:
+        """The log of recorded runs (of one batch, or all), oldest first."""
+        query = select(runs).order_by(runs.c.finished_at, runs.c.batch)
+        if batch is not None:
+            query = query.where(runs.c.batch == batch)
+        with self.transaction() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
     # Writing
 
-    def record_batch(self, batch: str, run_id: str, results: list[InvoiceResult], outputs_sha256: str = "") -> None:
+    def record_batch(self, batch: str, run_id: str, results: list[InvoiceResult], outputs_sha256: str = "",
+                     started_at: str | None = None, who: str | None = None) -> None:
         """Replace the batch's record with these results, in one transaction.
 
         Only processed invoices are recorded (`processed`), with their paid and
         held days and the assessment dates of their rows not rejected as a whole.
         `outputs_sha256` ties the record to the outbox written for it (crash recovery).
+        The run is logged in `runs` (who, when, the run it replaced).
         """
-        with self._transaction() as conn:
+        finished = _now("microseconds")
+        invoice_rows, day_rows, assessment_rows = [], [], set()
+        for res in results:
+            if processed(res):
+                invoice_rows.append(_invoice_row(batch, res))
+                day_rows.extend(_day_rows(batch, res))
+                assessment_rows.update(_assessment_rows(batch, res))
+        with self.transaction() as conn:
             self.refuse_if_signed_off(batch)
-            for table in ("days", "assessments", "invoices", "batches"):
-                conn.execute(f"DELETE FROM {table} WHERE batch = ?", (batch,))
-            conn.execute(
-                "INSERT INTO batches (batch, run_id, recorded_at, outputs_sha256) VALUES (?, ?, ?, ?)",
-                (batch, run_id, _now(), outputs_sha256),
-            )
-            for res in results:
-                if processed(res):
-                    self._record_invoice(conn, batch, res)
-
-    @staticmethod
-    def _record_invoice(conn: sqlite3.Connection, batch: str, res: InvoiceResult) -> None:
-        total = res.total
-        key = (batch, res.provider_id, res.invoice_no)
-        conn.execute(
-            """INSERT INTO invoices (batch, provider_id, invoice_no, billing_month, source_file, status,
-                   claimed_cents, approved_cents, held_cents, rejected_cents)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (*key, res.billing_month.isoformat(), res.source_file, res.status,
-             total.claimed, total.approved, total.held, total.rejected),
-        )
-        if res.day_outcomes is not None and res.day_outcomes.height:
-            days = (
-                res.day_outcomes.filter(pl.col("outcome").is_in(["paid", "held"]) & pl.col("date").is_not_null())
-                .select("decision_id", "hetu", pl.col("date").dt.strftime("%Y-%m-%d"), "outcome")
-                .unique(maintain_order=True)
-            )
-            conn.executemany(
-                "INSERT INTO days (batch, provider_id, invoice_no, decision_id, hetu, date, state) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                ((*key, *row) for row in days.iter_rows()),
-            )
-        clients = res.invoice.clients
-        if clients is None or res.rows is None or not clients.height:
-            return
-        kept = res.rows.filter(pl.col("whole").ne_missing("reject")).select("row")
-        present = [c for c in _ASSESSMENT_COLUMNS if c in clients.columns]
-        rows = clients.join(kept, on="row", how="semi").filter(pl.col("decision_id").is_not_null())
-        for column in present:
-            dated = rows.filter(pl.col(column).is_not_null()).select(
-                "decision_id", pl.col(column).dt.strftime("%Y-%m-%d")
-            )
-            conn.executemany(
-                "INSERT OR IGNORE INTO assessments (batch, decision_id, kind, date) VALUES (?, ?, ?, ?)",
-                ((batch, d, _ASSESSMENT_COLUMNS[column], when) for d, when in dated.iter_rows()),
-            )
+            replaced = conn.execute(select(batches.c.run_id).where(batches.c.batch == batch)).scalar()
+            for table in (days, assessments, invoices, batches):
+                conn.execute(delete(table).where(table.c.batch == batch))
+            conn.execute(batches.insert().values(batch=batch, run_id=run_id, recorded_at=_now(),
+                                                 outputs_sha256=outputs_sha256))
+            for table, rows in ((invoices, invoice_rows), (days, day_rows),
+                                (assessments, [dict(zip(("batch", "decision_id", "kind", "date"), r))
+                                               for r in sorted(assessment_rows)])):
+                if rows:
+                    conn.execute(table.insert(), rows)
+            conn.execute(runs.insert().values(batch=batch, run_id=run_id, started_at=started_at or finished,
+                                              finished_at=finished, who=who or _user(), replaced_run_id=replaced))
 
     def approve(self, batch: str, invoice_no: str, provider_id: str | None, who: str) -> SignOff:
         """Record finance's sign-off of one invoice of a batch (who, when). A repeat keeps the first."""
-        query = "SELECT provider_id, status, signed_off_by, signed_off_at FROM invoices WHERE batch = ? AND invoice_no = ?"
-        args: tuple = (batch, invoice_no)
+        query = (select(invoices.c.provider_id, invoices.c.status, invoices.c.signed_off_by, invoices.c.signed_off_at)
+                 .where(invoices.c.batch == batch, invoices.c.invoice_no == invoice_no)
+                 .order_by(invoices.c.provider_id))
         if provider_id:
-            query += " AND provider_id = ?"
-            args += (provider_id,)
-        with self._transaction() as conn:
-            rows = conn.execute(query + " ORDER BY provider_id", args).fetchall()
+            query = query.where(invoices.c.provider_id == provider_id)
+        with self.transaction() as conn:
+            rows = conn.execute(query).all()
             if not rows:
                 whose = f" of provider {provider_id}" if provider_id else ""
                 raise LedgerError(
-                    f"Invoice {invoice_no}{whose} is not recorded in batch {batch} of the ledger {self.path}.",
+                    f"Invoice {invoice_no}{whose} is not recorded in batch {batch} of the ledger {self.where}.",
                     "Check the batch and the invoice number in finance/approval.csv; invoices rejected as a whole are not recorded.",
                 )
             if len(rows) > 1:
@@ -315,71 +285,130 @@ class Ledger:
                 return SignOff(batch, provider, invoice_no, status, by, at, already=True)
             at = _now()
             conn.execute(
-                "UPDATE invoices SET signed_off_by = ?, signed_off_at = ? "
-                "WHERE batch = ? AND provider_id = ? AND invoice_no = ?",
-                (who, at, batch, provider, invoice_no),
+                update(invoices)
+                .where(invoices.c.batch == batch, invoices.c.provider_id == provider, invoices.c.invoice_no == invoice_no)
+                .values(signed_off_by=who, signed_off_at=at)
             )
         return SignOff(batch, provider, invoice_no, status, who, at, already=False)
 
 
-def _create_private(path: Path) -> None:
-    make_dirs(path.parent)
+def _invoice_row(batch: str, res: InvoiceResult) -> dict:
+    total = res.total
+    return {"batch": batch, "provider_id": res.provider_id, "invoice_no": res.invoice_no,
+            "billing_month": res.billing_month.isoformat(), "source_file": res.source_file, "status": res.status,
+            "claimed_cents": total.claimed, "approved_cents": total.approved, "held_cents": total.held,
+            "rejected_cents": total.rejected}
+
+
+def _day_rows(batch: str, res: InvoiceResult) -> list[dict]:
+    if res.day_outcomes is None or not res.day_outcomes.height:
+        return []
+    return (
+        res.day_outcomes.filter(pl.col("outcome").is_in(["paid", "held"]) & pl.col("date").is_not_null())
+        .select("decision_id", "hetu", pl.col("date").dt.strftime("%Y-%m-%d"), pl.col("outcome").alias("state"))
+        .unique(maintain_order=True)
+        .with_columns(batch=pl.lit(batch), provider_id=pl.lit(res.provider_id), invoice_no=pl.lit(res.invoice_no))
+        .to_dicts()
+    )
+
+
+def _assessment_rows(batch: str, res: InvoiceResult) -> set[tuple[str, str, str, str]]:
+    """(batch, decision_id, kind, date) of the invoice's rows not rejected as a whole."""
+    clients = res.invoice.clients
+    if clients is None or res.rows is None or not clients.height:
+        return set()
+    kept = res.rows.filter(pl.col("whole").ne_missing("reject")).select("row")
+    rows = clients.join(kept, on="row", how="semi").filter(pl.col("decision_id").is_not_null())
+    found = set()
+    for column, kind in _ASSESSMENT_COLUMNS.items():
+        if column in clients.columns:
+            dated = rows.filter(pl.col(column).is_not_null()).select("decision_id", pl.col(column).dt.strftime("%Y-%m-%d"))
+            found.update((batch, d, kind, when) for d, when in dated.iter_rows())
+    return found
+
+
+def exists(url_or_path: str) -> bool:
+    """Whether there is a ledger to read: a non-empty SQLite file, or a PostgreSQL database with tables."""
+    where = connect.parse(url_or_path)
+    if where.path is not None:
+        return where.path.is_file() and where.path.stat().st_size > 0
+    eng = connect.engine(where, readonly=True)
     try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
-    except FileExistsError:
-        pass
+        with eng.connect() as conn, conn.begin():
+            return bool(inspect(conn).get_table_names())
+    except SQLAlchemyError as e:
+        raise _open_error(e, where) from None
+    finally:
+        eng.dispose()
 
 
-def _migrate(conn: sqlite3.Connection, path: Path, readonly: bool) -> None:
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if tables and "schema_version" not in tables:
-        raise LedgerError(f"{path} is not a reconcile ledger.", "Point --ledger at the ledger file, or at a new path.")
-    version = conn.execute("SELECT version FROM schema_version").fetchone()[0] if tables else 0
-    if version > SCHEMA_VERSION:
-        raise LedgerError(
-            f"The ledger {path} has schema version {version}, newer than this program knows ({SCHEMA_VERSION}).",
-            "Use the newer version of reconcile that wrote it.",
-        )
-    if version == SCHEMA_VERSION:
-        return
-    if readonly:
-        raise LedgerError(f"The ledger {path} is of an older version ({version}).", "Run `reconcile run` once to upgrade it.")
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            for statement in MIGRATIONS[target]:
-                conn.execute(statement)
-            conn.execute("UPDATE schema_version SET version = ?", (target,))
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+def _open_error(e: SQLAlchemyError, where: Location) -> LedgerError:
+    if where.path is not None:
+        return LedgerError(f"The ledger {where} cannot be opened: {connect.reason(e)}.",
+                           "Restore it from a backup; it is never reset.")
+    if connect.lost(e) and "connect" not in str(e).lower():
+        return LedgerError(f"The connection to the ledger {where} was lost: {connect.reason(e, where)}.",
+                           "Nothing was recorded; run again.")
+    return LedgerError(f"Cannot use the ledger {where}: {connect.reason(e, where)}.",
+                       "Check the URL, that the server runs, the user's password (PGPASSWORD or ~/.pgpass) and rights.")
 
 
-def open_ledger(url_or_path: str, readonly: bool = False) -> Ledger:
-    """Open (and create or migrate, unless `readonly`) the ledger at a path or sqlite:/// URL.
+def open_ledger(url_or_path: str, readonly: bool = False, holder: str | None = None) -> Ledger:
+    """Open (and create or migrate, unless `readonly`) the ledger at a path or URL.
 
-    Read-only opening of a file that does not exist is a LedgerError; callers
-    that can do without a ledger check `ledger_path(...).exists()` first.
+    `holder` (a command line, "reconcile run --batch 2026-11") takes the
+    ledger's writer lock for the Ledger's life, before anything is created or
+    read; a second holder gets LockHeld (exit 4) naming the first. Read-only
+    opening of a ledger that does not exist is a LedgerError; callers that can
+    do without a ledger ask `exists(...)` first.
     """
-    path = ledger_path(url_or_path)
-    if readonly and not path.is_file():
-        raise LedgerError(f"The ledger {path} does not exist.")
+    where = connect.parse(url_or_path)
+    path = where.path
+    stack = contextlib.ExitStack()
     try:
-        if not readonly:
-            _create_private(path)
+        if path is not None:
+            if readonly and not path.is_file():
+                raise LedgerError(f"The ledger {path} does not exist.")
+            if holder:
+                stack.enter_context(file_lock.hold(path.with_name(path.name + ".lock"), holder, f"the ledger {path}"))
+            if not readonly:
+                try:
+                    connect.create_private_file(path)
+                except OSError as e:
+                    raise LedgerError(f"The ledger {path} cannot be created: {e.strerror}.") from None
+        eng = connect.engine(where, readonly)
+        stack.callback(eng.dispose)
+        try:
+            conn = eng.connect()
+            stack.callback(conn.close)
+            if holder and path is None:
+                locking.take(conn, holder, where.shown)
+            _prepare(conn, where, readonly)
+            if holder and path is None:
+                locking.note(conn, holder)
+        except SQLAlchemyError as e:
+            raise _open_error(e, where) from None
+    except BaseException:
+        stack.close()
+        raise
+    return Ledger(where, eng, conn, readonly, stack)
+
+
+def _prepare(conn: Connection, where: Location, readonly: bool) -> None:
+    with conn.begin():
         if readonly:
-            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
-        else:
-            conn = sqlite3.connect(path, isolation_level=None)
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA busy_timeout = 5000")
-        if readonly and not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-            conn.close()
-            raise LedgerError(f"The ledger {path} is empty.")
-        _migrate(conn, path, readonly)
-    except sqlite3.DatabaseError as e:
-        raise LedgerError(f"The ledger {path} cannot be opened: {e}.", "Restore it from a backup; it is never reset.") from None
-    except OSError as e:
-        raise LedgerError(f"The ledger {path} cannot be created: {e.strerror}.") from None
-    return Ledger(path, conn)
+            version = schema.version_of(conn, where.shown)
+            if version == 0:
+                raise LedgerError(f"The ledger {where} is empty.")
+            schema.refuse_newer(version, where.shown)
+            if version < schema.SCHEMA_VERSION:
+                raise LedgerError(f"The ledger {where} is of an older version ({version}).",
+                                  "Run `reconcile run` once to upgrade it.")
+            return
+        if where.path is None:
+            locking.serialise_migrations(conn)
+        schema.prepare(conn, where.shown)
+
+
+__all__ = ["Ledger", "SignOff", "open_ledger", "exists", "location", "ledger_path", "lock_path", "describe",
+           "processed"]

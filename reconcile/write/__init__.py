@@ -19,24 +19,7 @@ from typing import Callable
 
 from reconcile.config import Config
 from reconcile.model import BatchResult
-
-DIR_MODE = 0o750
-FILE_MODE = 0o640
-
-
-def make_dirs(path: Path) -> None:
-    """Create a folder and any missing parents, each with DIR_MODE (masked by the umask)."""
-    missing = []
-    while not path.exists():
-        missing.append(path)
-        if path.parent == path:
-            break
-        path = path.parent
-    for folder in reversed(missing):
-        try:
-            folder.mkdir(mode=DIR_MODE)
-        except FileExistsError:
-            pass
+from reconcile.private import DIR_MODE, FILE_MODE, make_dirs  # noqa: F401 (re-exported)
 
 
 def restrict_modes(root: Path) -> None:

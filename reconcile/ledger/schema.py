@@ -1,0 +1,193 @@
+"""The ledger's tables: one SQLAlchemy `MetaData`, its version, and how a ledger moves forward.
+
+Every table of the ledger is declared here, on both backends (SQLite and
+PostgreSQL) alike. Conventions: text is `TEXT_` (compared byte-wise on both
+backends, so ordering never depends on the server's locale), money is
+`CENTS` (integer cents), dates are ISO text (`2026-11-02`), times ISO text
+in UTC (`2026-12-03T19:32:23Z`). No autoincrement keys: `ledger copy` moves
+rows between backends as they are.
+
+How a ledger gets its schema (`prepare`, called by `open_ledger`):
+  - an empty database is created from METADATA at once and stamped SCHEMA_VERSION;
+  - a ledger of an older version runs the STEPS after its version, in one
+    transaction, then carries the new version; a ledger is never reset;
+  - a newer ledger, or a database holding other tables than a ledger's, is a
+    LedgerError (exit 3) and is left as it is.
+
+To add a table (resolutions, payments, users, ...), three obvious lines:
+  1. declare it below:  `resolutions = Table("resolutions", METADATA, Column(...), ...)`;
+  2. bump SCHEMA_VERSION (say to 3);
+  3. add the step:       `3: create("resolutions"),` to STEPS.
+A new index on an old table is the same: declare `Index("name", ...)` next to
+its table and `create("name")` in the step. Anything else (a new column, a
+backfill) is a step function of the connection, for example
+`4: lambda conn: conn.execute(text("ALTER TABLE days ADD COLUMN note TEXT"))`
+with the column also declared on the table (new ledgers get it from METADATA).
+Never edit an old step: ledgers out there have already run it.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import (BigInteger, CheckConstraint, Column, Connection, ForeignKeyConstraint, Index, Integer,
+                        MetaData, PrimaryKeyConstraint, Table, Text, UniqueConstraint, inspect, select)
+
+from reconcile.errors import LedgerError
+
+SCHEMA_VERSION = 2
+
+TEXT_ = Text().with_variant(Text(collation="C"), "postgresql")
+CENTS = BigInteger()
+
+METADATA = MetaData()
+
+schema_version = Table(
+    "schema_version", METADATA,
+    Column("version", Integer, nullable=False),
+)
+
+# Version 1: the batches run, their processed invoices, paid and held days, assessment dates.
+
+batches = Table(
+    "batches", METADATA,
+    Column("batch", TEXT_, primary_key=True),
+    Column("run_id", TEXT_, nullable=False),
+    Column("recorded_at", TEXT_, nullable=False),
+    Column("outputs_sha256", TEXT_, nullable=False, server_default=""),
+)
+
+invoices = Table(
+    "invoices", METADATA,
+    Column("batch", TEXT_, nullable=False),
+    Column("provider_id", TEXT_, nullable=False),
+    Column("invoice_no", TEXT_, nullable=False),
+    Column("billing_month", TEXT_, nullable=False),
+    Column("source_file", TEXT_, nullable=False),
+    Column("status", TEXT_, nullable=False),
+    Column("claimed_cents", CENTS, nullable=False),
+    Column("approved_cents", CENTS, nullable=False),
+    Column("held_cents", CENTS, nullable=False),
+    Column("rejected_cents", CENTS, nullable=False),
+    Column("signed_off_by", TEXT_),
+    Column("signed_off_at", TEXT_),
+    PrimaryKeyConstraint("batch", "provider_id", "invoice_no"),
+    ForeignKeyConstraint(["batch"], ["batches.batch"]),
+)
+Index("invoices_number", invoices.c.provider_id, invoices.c.invoice_no)
+
+days = Table(
+    "days", METADATA,
+    Column("batch", TEXT_, nullable=False),
+    Column("provider_id", TEXT_, nullable=False),
+    Column("invoice_no", TEXT_, nullable=False),
+    Column("decision_id", TEXT_, nullable=False),
+    Column("hetu", TEXT_, nullable=False),
+    Column("date", TEXT_, nullable=False),
+    Column("state", TEXT_, nullable=False),
+    CheckConstraint("state IN ('paid', 'held')", name="days_state"),
+    ForeignKeyConstraint(["batch", "provider_id", "invoice_no"],
+                         ["invoices.batch", "invoices.provider_id", "invoices.invoice_no"]),
+)
+Index("days_batch", days.c.batch)
+Index("days_client", days.c.hetu, days.c.date)
+
+assessments = Table(
+    "assessments", METADATA,
+    Column("batch", TEXT_, nullable=False),
+    Column("decision_id", TEXT_, nullable=False),
+    Column("kind", TEXT_, nullable=False),
+    Column("date", TEXT_, nullable=False),
+    CheckConstraint("kind IN ('kykyviisari', 'vat')", name="assessments_kind"),
+    UniqueConstraint("batch", "decision_id", "kind", "date"),
+)
+
+# Version 2: a log of runs, the holder of the ledger's lock (PostgreSQL), indexes for a batch's history.
+
+runs = Table(  # one row per recorded run; a rerun's row names the run it replaced
+    "runs", METADATA,
+    Column("batch", TEXT_, nullable=False),
+    Column("run_id", TEXT_, nullable=False),
+    Column("started_at", TEXT_, nullable=False),
+    Column("finished_at", TEXT_, nullable=False),  # microseconds: unique per batch
+    Column("who", TEXT_, nullable=False),
+    Column("replaced_run_id", TEXT_),
+    PrimaryKeyConstraint("batch", "finished_at"),
+)
+
+lock_holders = Table(  # who holds a database lock (the lock itself is an advisory lock, see locking.py)
+    "lock_holders", METADATA,
+    Column("name", TEXT_, primary_key=True),
+    Column("command", TEXT_, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("host", TEXT_, nullable=False),
+    Column("started_at", TEXT_, nullable=False),
+    Column("session", Integer, nullable=False),  # the holder's database session (backend pid)
+)
+
+Index("assessments_decision", assessments.c.decision_id)
+Index("days_decision", days.c.decision_id, days.c.date)
+
+LEDGER_TABLES = frozenset({"schema_version", "batches", "invoices", "days", "assessments"})  # of every version
+
+
+def create(*names: str) -> Callable[[Connection], None]:
+    """A step that creates the named tables (with their indexes) and indexes, as METADATA declares them."""
+    indexes = {ix.name: ix for table in METADATA.tables.values() for ix in table.indexes}
+
+    def step(conn: Connection) -> None:
+        for name in names:
+            if name in METADATA.tables:
+                METADATA.tables[name].create(conn)
+            else:
+                indexes[name].create(conn)
+
+    return step
+
+
+# version -> what takes a ledger from the version before to it (version 1 is the first ledger ever written).
+STEPS: dict[int, Callable[[Connection], None]] = {
+    2: create("runs", "lock_holders", "assessments_decision", "days_decision"),
+}
+assert sorted(STEPS) == list(range(2, SCHEMA_VERSION + 1)), "one step per version after 1"
+
+
+def version_of(conn: Connection, where: str) -> int:
+    """The ledger's schema version; 0 for an empty database. A database of another program is a LedgerError."""
+    tables = set(inspect(conn).get_table_names())
+    if not tables:
+        return 0
+    if not LEDGER_TABLES <= tables:
+        raise LedgerError(f"{where} is not a reconcile ledger: it holds other tables.",
+                          "Point --ledger at the ledger, or at a new file or an empty database.")
+    versions = conn.execute(select(schema_version.c.version)).scalars().all()
+    if len(versions) != 1 or versions[0] < 1:
+        raise LedgerError(f"{where} is not a reconcile ledger: its schema_version is {versions}.",
+                          "Restore it from a backup; it is never reset.")
+    return versions[0]
+
+
+def refuse_newer(version: int, where: str) -> None:
+    if version > SCHEMA_VERSION:
+        raise LedgerError(
+            f"The ledger {where} has schema version {version}, newer than this program knows ({SCHEMA_VERSION}).",
+            "Use the newer version of reconcile that wrote it.",
+        )
+
+
+def prepare(conn: Connection, where: str) -> int:
+    """Create or migrate the ledger inside the caller's transaction; returns the version it had (0: new)."""
+    version = version_of(conn, where)
+    refuse_newer(version, where)
+    if version == 0:
+        METADATA.create_all(conn)
+        conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+    elif version < SCHEMA_VERSION:
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            STEPS[target](conn)
+        conn.execute(schema_version.update().values(version=SCHEMA_VERSION))
+    return version
+
+
+__all__ = ["METADATA", "SCHEMA_VERSION", "STEPS", "TEXT_", "CENTS", "create", "prepare", "version_of", "refuse_newer",
+           "schema_version", "batches", "invoices", "days", "assessments", "runs", "lock_holders"]
