@@ -16,7 +16,7 @@ message, how to fix), with any henkilötunnus shortened (`messages.redact`)
 and any other provider's Y-tunnus replaced by "another provider".
 
 `sign_off` is `reconcile approve`'s work as a library function (the ledger's
-lock, then `Ledger.approve`), for the portal's finance pages.
+writer lock, then `Ledger.approve`), for the portal's finance pages.
 """
 
 from __future__ import annotations
@@ -24,21 +24,22 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconcile import lock, template as template_mod
+from reconcile import ledger as ledger_mod, template as template_mod
 from reconcile.batch import _history
 from reconcile.check import crosscheck
 from reconcile.config import Config
 from reconcile.errors import LedgerError
-from reconcile.ledger import store as ledger_mod
 from reconcile.model import BatchResult, History, InvoiceResult, Registers
 from reconcile.read import intake, invoice, registers as registers_mod
 from reconcile.text import messages
 from reconcile.write.annotate import write_annotated
 from reconcile.write.csvs import cell_key
 
+HISTORY_SECONDS = 30  # a PostgreSQL ledger's history is read again at most this often
 REFUSING = ("F001", "F002")  # a file that must not be opened: never sent to a batch
 
 
@@ -111,10 +112,14 @@ class Checker:
         return self._registers[1]
 
     def history(self) -> History:
+        """The ledger's history, read again when the SQLite file changes (PostgreSQL: after HISTORY_SECONDS)."""
         if not self.ledger:
             return History.empty()
         path = ledger_mod.ledger_path(self.ledger)
-        key = _stamp([path, path.with_name(path.name + "-wal")])
+        if path is not None:
+            key: tuple = _stamp([path, path.with_name(path.name + "-wal")])
+        else:
+            key = (int(time.monotonic() // HISTORY_SECONDS),)
         if self._history is None or self._history[0] != key:
             self._history = (key, _history(self.ledger))
         return self._history[1]
@@ -172,11 +177,8 @@ def outcome(result: InvoiceResult, registers: Registers, batch: str, annotated: 
 
 
 def sign_off(ledger: str, batch: str, invoice_no: str, provider_id: str | None, who: str) -> ledger_mod.SignOff:
-    """`reconcile approve`: hold the ledger's lock and record who signed the invoice off, and when."""
-    path = ledger_mod.ledger_path(ledger)
-    if not path.is_file():
-        raise LedgerError(f"There is no ledger at {path}.", "Run `reconcile run` first.")
-    with lock.hold(ledger_mod.lock_path(ledger), f"reconcile approve --batch {batch} --invoice {invoice_no}",
-                   f"the ledger {path}"):
-        with ledger_mod.open_ledger(ledger) as book:
-            return book.approve(batch, invoice_no, provider_id, who)
+    """`reconcile approve`: take the ledger's writer lock and record who signed the invoice off, and when."""
+    if not ledger_mod.exists(ledger):
+        raise LedgerError(f"There is no ledger at {ledger_mod.describe(ledger)}.", "Run `reconcile run` first.")
+    with ledger_mod.open_ledger(ledger, holder=f"reconcile approve --batch {batch} --invoice {invoice_no}") as book:
+        return book.approve(batch, invoice_no, provider_id, who)

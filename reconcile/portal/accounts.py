@@ -1,6 +1,7 @@
 """The portal's accounts, one-time links, sign-in throttling, receipts and audit log, in the ledger's database.
 
-Tables (SQLAlchemy Core, on the MetaData given to `tables`):
+Tables (declared with the ledger's others in `reconcile.ledger.schema`, version 3), reached only
+through `reconcile.ledger.open_ledger(...).transaction()`:
 
     portal_users      name (the login), role provider/finance, provider_id, language,
                       Argon2 password hash (empty until the sign-up link is used)
@@ -20,15 +21,20 @@ password. Every text written to the audit log passes `messages.redact`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
+from typing import Iterator
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from reconcile.ledger import open_ledger, schema
 from reconcile.text.messages import redact
 
 LINK_DAYS = 7
@@ -40,66 +46,11 @@ LANGS = ("fi", "sv", "en")
 _hasher = PasswordHasher()
 
 
-def tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
-    """Declare the portal's tables on `metadata` (the ledger's one MetaData)."""
-    t = {}
-    t["users"] = sa.Table(
-        "portal_users", metadata,
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("name", sa.String(200), nullable=False, unique=True),
-        sa.Column("role", sa.String(20), nullable=False),
-        sa.Column("provider_id", sa.String(20)),
-        sa.Column("language", sa.String(2), nullable=False, server_default="fi"),
-        sa.Column("password_hash", sa.String(400), nullable=False, server_default=""),
-        sa.Column("created_at", sa.String(40), nullable=False),
-        sa.CheckConstraint("role IN ('provider', 'finance')", name="portal_users_role"),
-    )
-    t["links"] = sa.Table(
-        "portal_links", metadata,
-        sa.Column("token_sha256", sa.String(64), primary_key=True),
-        sa.Column("user_id", sa.Integer, sa.ForeignKey("portal_users.id"), nullable=False),
-        sa.Column("expires_at", sa.String(40), nullable=False),
-        sa.Column("used_at", sa.String(40)),
-    )
-    t["failures"] = sa.Table(
-        "portal_failures", metadata,
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("account", sa.String(200), nullable=False),
-        sa.Column("address", sa.String(100), nullable=False),
-        sa.Column("at", sa.String(40), nullable=False, index=True),
-    )
-    t["receipts"] = sa.Table(
-        "portal_receipts", metadata,
-        sa.Column("id", sa.String(32), primary_key=True),  # random: not guessable, and checked anyway
-        sa.Column("user_id", sa.Integer, sa.ForeignKey("portal_users.id"), nullable=False),
-        sa.Column("provider_id", sa.String(20), nullable=False, index=True),
-        sa.Column("batch", sa.String(7), nullable=False),
-        sa.Column("file_name", sa.String(200), nullable=False),
-        sa.Column("original_name", sa.String(400), nullable=False),
-        sa.Column("sha256", sa.String(64), nullable=False),
-        sa.Column("size", sa.Integer, nullable=False),
-        sa.Column("invoice_no", sa.String(200)),
-        sa.Column("at", sa.String(40), nullable=False),
-    )
-    t["audit"] = sa.Table(
-        "portal_audit", metadata,
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("at", sa.String(40), nullable=False),
-        sa.Column("who", sa.String(200), nullable=False),
-        sa.Column("address", sa.String(100), nullable=False, server_default=""),
-        sa.Column("action", sa.String(40), nullable=False),
-        sa.Column("detail", sa.Text, nullable=False, server_default=""),
-    )
-    t["settings"] = sa.Table(
-        "portal_settings", metadata,
-        sa.Column("name", sa.String(40), primary_key=True),
-        sa.Column("value", sa.String(400), nullable=False),
-    )
-    return t
+USER_CACHE_SECONDS = 5  # a request's account is looked up at most this often (a new password ends sessions within it)
 
 
-def _iso(t: dt.datetime) -> str:
-    return t.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+def _iso(t: dt.datetime, timespec: str = "seconds") -> str:
+    return t.astimezone(dt.timezone.utc).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 def _parse(text: str) -> dt.datetime:
@@ -116,7 +67,7 @@ def token_hash(token: str) -> str:
 
 @dataclass(frozen=True)
 class User:
-    id: int
+    id: str
     name: str
     role: str
     provider_id: str | None
@@ -142,11 +93,23 @@ def _user(row) -> User:
 
 
 class Accounts:
-    """The portal's tables on one engine. Every method is one short transaction."""
+    """The portal's tables in the ledger at `where`. Every method is one short transaction.
 
-    def __init__(self, engine: sa.Engine, t: dict[str, sa.Table]):
-        self.engine = engine
-        self.t = t
+    Reads open the ledger read-only (no write lock); writes open it for writing.
+    """
+
+    def __init__(self, where: str):
+        self.where = where
+        self.t = {"users": schema.portal_users, "links": schema.portal_links, "failures": schema.portal_failures,
+                  "receipts": schema.portal_receipts, "audit": schema.portal_audit,
+                  "settings": schema.portal_settings}
+        self._cache: dict[str, tuple[float, User | None]] = {}
+        self._cache_lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def _tx(self, write: bool = False) -> Iterator[sa.Connection]:
+        with open_ledger(self.where, readonly=not write) as book, book.transaction() as conn:
+            yield conn
 
     # Accounts and links
 
@@ -159,12 +122,13 @@ class Accounts:
         now = now or utcnow()
         token = secrets.token_urlsafe(32)
         users, links = self.t["users"], self.t["links"]
-        with self.engine.begin() as conn:
+        with self._tx(write=True) as conn:
             row = conn.execute(sa.select(users).where(users.c.name == name)).first()
             if row is None:
-                uid = conn.execute(users.insert().values(
-                    name=name, role=role, provider_id=provider_id, language=language, password_hash="",
-                    created_at=_iso(now))).inserted_primary_key[0]
+                uid = secrets.token_hex(12)
+                conn.execute(users.insert().values(
+                    id=uid, name=name, role=role, provider_id=provider_id, language=language, password_hash="",
+                    created_at=_iso(now)))
             else:
                 if row.role != role or (row.provider_id or None) != (provider_id or None):
                     raise AccountError("account_exists_other")
@@ -179,7 +143,7 @@ class Accounts:
         """The account of a valid link; AccountError('link_invalid') when unknown, used or expired."""
         now = now or utcnow()
         users, links = self.t["users"], self.t["links"]
-        with self.engine.connect() as conn:
+        with self._tx() as conn:
             row = conn.execute(sa.select(links, users).join(users, users.c.id == links.c.user_id)
                                .where(links.c.token_sha256 == token_hash(token))).first()
         if row is None or row.used_at is not None or _parse(row.expires_at) <= now:
@@ -190,7 +154,7 @@ class Accounts:
         """Set the password of the link's account and spend the link, in one transaction."""
         now = now or utcnow()
         users, links = self.t["users"], self.t["links"]
-        with self.engine.begin() as conn:
+        with self._tx(write=True) as conn:
             row = conn.execute(sa.select(links).where(links.c.token_sha256 == token_hash(token))).first()
             if row is None or row.used_at is not None or _parse(row.expires_at) <= now:
                 raise AccountError("link_invalid")
@@ -201,19 +165,36 @@ class Accounts:
             conn.execute(users.update().where(users.c.id == row.user_id)
                          .values(password_hash=_hasher.hash(password)))
             user = conn.execute(sa.select(users).where(users.c.id == row.user_id)).first()
+        self._forget(user.id)
         return _user(user)
 
-    def get(self, user_id: int) -> User | None:
+    def get(self, user_id: str) -> User | None:
+        """The account, looked up at most every USER_CACHE_SECONDS."""
+        now = time.monotonic()
+        with self._cache_lock:
+            kept = self._cache.get(user_id)
+        if kept and kept[0] > now:
+            return kept[1]
         users = self.t["users"]
-        with self.engine.connect() as conn:
+        with self._tx() as conn:
             row = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
-        return _user(row) if row else None
+        user = _user(row) if row else None
+        with self._cache_lock:
+            if len(self._cache) > 10000:
+                self._cache.clear()
+            self._cache[user_id] = (now + USER_CACHE_SECONDS, user)
+        return user
 
-    def set_language(self, user_id: int, language: str) -> None:
+    def _forget(self, user_id: str) -> None:
+        with self._cache_lock:
+            self._cache.pop(user_id, None)
+
+    def set_language(self, user_id: str, language: str) -> None:
         users = self.t["users"]
         if language in LANGS:
-            with self.engine.begin() as conn:
+            with self._tx(write=True) as conn:
                 conn.execute(users.update().where(users.c.id == user_id).values(language=language))
+            self._forget(user_id)
 
     # Signing in
 
@@ -221,7 +202,7 @@ class Accounts:
         now = now or utcnow()
         failures = self.t["failures"]
         since = _iso(now - WINDOW)
-        with self.engine.connect() as conn:
+        with self._tx() as conn:
             by_account = conn.execute(sa.select(sa.func.count()).select_from(failures).where(
                 failures.c.account == account, failures.c.at > since)).scalar_one()
             by_address = conn.execute(sa.select(sa.func.count()).select_from(failures).where(
@@ -238,7 +219,7 @@ class Accounts:
         throttled = self.throttled(name, address, now)
         row = None
         if not throttled:
-            with self.engine.connect() as conn:
+            with self._tx() as conn:
                 row = conn.execute(sa.select(users).where(users.c.name == name)).first()
             ok = False
             if row is not None and row.password_hash:
@@ -250,14 +231,15 @@ class Accounts:
                 _hasher.hash(password)  # about the same time whether the account exists or not
             if ok:
                 if _hasher.check_needs_rehash(row.password_hash):
-                    with self.engine.begin() as conn:
+                    with self._tx(write=True) as conn:
                         conn.execute(users.update().where(users.c.id == row.id)
                                      .values(password_hash=_hasher.hash(password)))
-                    with self.engine.connect() as conn:
+                    with self._tx() as conn:
                         row = conn.execute(sa.select(users).where(users.c.id == row.id)).first()
                 return _user(row)
-        with self.engine.begin() as conn:
-            conn.execute(failures.insert().values(account=name[:200], address=address[:100], at=_iso(now)))
+        with self._tx(write=True) as conn:
+            conn.execute(failures.insert().values(id=secrets.token_hex(12), account=name[:200], address=address[:100],
+                                                  at=_iso(now)))
             conn.execute(failures.delete().where(failures.c.at < _iso(now - 4 * WINDOW)))
         raise AccountError("throttled" if throttled else "bad_credentials")
 
@@ -266,7 +248,7 @@ class Accounts:
     def add_receipt(self, user: User, batch: str, file_name: str, original_name: str, sha256: str, size: int,
                     invoice_no: str | None, at: dt.datetime) -> str:
         receipt_id = secrets.token_hex(12)
-        with self.engine.begin() as conn:
+        with self._tx(write=True) as conn:
             conn.execute(self.t["receipts"].insert().values(
                 id=receipt_id, user_id=user.id, provider_id=user.provider_id, batch=batch, file_name=file_name,
                 original_name=redact(original_name)[:400], sha256=sha256, size=size,
@@ -276,32 +258,32 @@ class Accounts:
     def receipt(self, receipt_id: str, provider_id: str | None):
         """The receipt if it is this provider's, else None (another provider's is as good as absent)."""
         receipts = self.t["receipts"]
-        with self.engine.connect() as conn:
+        with self._tx() as conn:
             return conn.execute(sa.select(receipts).where(receipts.c.id == receipt_id,
                                                           receipts.c.provider_id == provider_id)).first()
 
     def receipts(self, provider_id: str | None) -> list:
         receipts = self.t["receipts"]
-        with self.engine.connect() as conn:
+        with self._tx() as conn:
             return list(conn.execute(sa.select(receipts).where(receipts.c.provider_id == provider_id)
                                      .order_by(receipts.c.at.desc(), receipts.c.id)))
 
     def audit(self, who: str, action: str, detail: str = "", address: str = "",
               now: dt.datetime | None = None) -> None:
-        with self.engine.begin() as conn:
+        with self._tx(write=True) as conn:
             conn.execute(self.t["audit"].insert().values(
-                at=_iso(now or utcnow()), who=redact(who)[:200], address=address[:100], action=action,
+                at=_iso(now or utcnow(), "microseconds"), id=secrets.token_hex(6), who=redact(who)[:200], address=address[:100], action=action,
                 detail=redact(detail)))
 
     def audit_log(self) -> list:
         audit = self.t["audit"]
-        with self.engine.connect() as conn:
-            return list(conn.execute(sa.select(audit).order_by(audit.c.id)))
+        with self._tx() as conn:
+            return list(conn.execute(sa.select(audit).order_by(audit.c.at, audit.c.id)))
 
     def secret(self) -> str:
         """The session-signing secret, made once and kept in the database."""
         settings = self.t["settings"]
-        with self.engine.begin() as conn:
+        with self._tx(write=True) as conn:
             row = conn.execute(sa.select(settings.c.value).where(settings.c.name == "session_secret")).first()
             if row:
                 return row[0]
@@ -311,21 +293,10 @@ class Accounts:
 
 
 def open_accounts(ledger: str) -> Accounts:
-    """The portal's tables in the ledger's database, created on first use.
-
-    The ledger is opened (created or migrated) first through `reconcile.ledger`,
-    so a new database becomes a ledger before the portal adds its tables.
-    """
-    from reconcile.ledger import store as ledger_mod
-
-    with ledger_mod.open_ledger(ledger):
+    """The portal's tables in the ledger's database: the ledger is created or migrated (version 3) first."""
+    with open_ledger(ledger):
         pass
-    path = ledger_mod.ledger_path(ledger)
-    engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
-    metadata = sa.MetaData()
-    t = tables(metadata)
-    metadata.create_all(engine)
-    return Accounts(engine, t)
+    return Accounts(ledger)
 
 
 def invite(ledger: str, name: str, provider_id: str | None, finance: bool, language: str = "fi") -> str:

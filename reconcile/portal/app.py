@@ -62,7 +62,8 @@ from starlette.templating import Jinja2Templates
 from reconcile import config as config_mod, lock
 from reconcile.batch import BATCH_RE
 from reconcile.errors import LockHeld, ReconcileError
-from reconcile.ledger import store as ledger_mod
+from reconcile import ledger as ledger_mod
+from reconcile.ledger import schema
 from reconcile.portal import texts
 from reconcile.portal.accounts import LANGS, AccountError, Accounts, User, open_accounts
 from reconcile.portal.pool import Busy, CheckPool
@@ -122,7 +123,7 @@ def portal(request: Request) -> Portal:
 
 def current_user(request: Request) -> User | None:
     uid = request.session.get("uid")
-    if not isinstance(uid, int):
+    if not isinstance(uid, str):
         return None
     user = portal(request).accounts.get(uid)
     if user is None or request.session.get("stamp") != user.stamp:
@@ -362,9 +363,6 @@ def _month_after(batch: str) -> str:
 def _has_run(p: Portal, batch: str) -> bool:
     if (p.outbox / batch).is_dir():
         return True
-    path = ledger_mod.ledger_path(p.ledger)
-    if not path.is_file():
-        return False
     with ledger_mod.open_ledger(p.ledger, readonly=True) as book:
         return book.recorded(batch) is not None
 
@@ -538,19 +536,12 @@ def _batch_or_404(p: Portal, batch: str) -> Path:
 
 def _signed_off(p: Portal, batch: str) -> dict[tuple[str, str], tuple[str, str]]:
     """(provider, invoice) -> (who, when) of the batch's signed-off invoices."""
-    path = ledger_mod.ledger_path(p.ledger)
-    if not path.is_file():
-        return {}
-    import sqlite3
+    import sqlalchemy as sa
 
-    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        rows = con.execute("SELECT provider_id, invoice_no, signed_off_by, signed_off_at FROM invoices "
-                           "WHERE batch = ? AND signed_off_at IS NOT NULL", (batch,)).fetchall()
-    except sqlite3.Error:
-        rows = []
-    finally:
-        con.close()
+    inv = schema.invoices
+    with ledger_mod.open_ledger(p.ledger, readonly=True) as book, book.transaction() as conn:
+        rows = conn.execute(sa.select(inv.c.provider_id, inv.c.invoice_no, inv.c.signed_off_by, inv.c.signed_off_at)
+                            .where(inv.c.batch == batch, inv.c.signed_off_at.is_not(None))).all()
     return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
 
