@@ -245,6 +245,7 @@ async def signup(request: Request) -> Response:
         account = p.accounts.link_user(token)
     except AccountError:
         return message_page(request, None, "link_invalid", 410)
+    request.session.setdefault("lang", account.language)  # the language finance chose for the person, until changed
     if request.method == "GET":
         return render(request, "signup.html", None, account=account)
     form = await checked_form(request)
