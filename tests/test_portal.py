@@ -228,3 +228,25 @@ def test_checks_run_in_worker_processes(site):
 
     worker = site.state.pool._pool().submit(pool_mod._ping).result()
     assert worker != os.getpid()
+
+
+# --- command line -----------------------------------------------------------------------
+
+def test_users_add_prints_a_one_time_link(site):
+    from click.testing import CliRunner
+
+    from reconcile.cli import main
+
+    args = ["users", "add", "--config", str(ROOT / "config"), "--outbox", str(site.outbox)]
+    r = CliRunner().invoke(main, [*args, "--provider", P1, "maija", "--url", "https://laskut.turku.fi/"])
+    assert r.exit_code == 0, r.output
+    link = r.stdout.strip()
+    assert link.startswith("https://laskut.turku.fi/signup/") and len(link.rsplit("/", 1)[1]) >= 40
+    token = link.rsplit("/", 1)[1]
+    assert TestClient(site.app).get(f"/signup/{token}").status_code == 200
+    again = CliRunner().invoke(main, [*args, "--provider", P1, "maija"])  # a new link voids the old one
+    assert again.exit_code == 0 and TestClient(site.app).get(f"/signup/{token}").status_code == 410
+    assert CliRunner().invoke(main, [*args, "--finance", "maija"]).exit_code == 2  # taken by a provider account
+    assert CliRunner().invoke(main, [*args, "--provider", "1234567-0", "x"]).exit_code == 2  # bad check digit
+    assert CliRunner().invoke(main, [*args, "x"]).exit_code == 2  # neither kind
+    assert CliRunner().invoke(main, ["serve", "--help"]).exit_code == 0

@@ -121,11 +121,11 @@ def portal(request: Request) -> Portal:
     return request.app.state.portal
 
 
-def current_user(request: Request) -> User | None:
+async def current_user(request: Request) -> User | None:
     uid = request.session.get("uid")
     if not isinstance(uid, str):
         return None
-    user = portal(request).accounts.get(uid)
+    user = await run_in_threadpool(portal(request).accounts.get, uid)
     if user is None or request.session.get("stamp") != user.stamp:
         request.session.clear()
         return None
@@ -171,9 +171,10 @@ def address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def audit(request: Request, who: User | str | None, action: str, detail: str = "") -> None:
+async def audit(request: Request, who: User | str | None, action: str, detail: str = "") -> None:
+    """A line of the audit log, written off the event loop."""
     name = who.name if isinstance(who, User) else (who or "")
-    portal(request).accounts.audit(name, action, detail, address(request))
+    await run_in_threadpool(portal(request).accounts.audit, name, action, detail, address(request))
 
 
 def render(request: Request, page: str, user: User | None, status_code: int = 200, **context) -> Response:
@@ -189,8 +190,8 @@ def message_page(request: Request, user: User | None, key: str, status_code: int
     return render(request, "message.html", user, status_code=status_code, text=texts.t(key, lang, **values))
 
 
-def need(request: Request, role: str) -> User:
-    user = current_user(request)
+async def need(request: Request, role: str) -> User:
+    user = await current_user(request)
     if user is None:
         raise HTTPException(303, headers={"location": "/signin"})
     if user.role != role:
@@ -201,7 +202,7 @@ def need(request: Request, role: str) -> User:
 # --- signing up, in and out ------------------------------------------------------
 
 async def home(request: Request) -> Response:
-    user = current_user(request)
+    user = await current_user(request)
     if user is None:
         return RedirectResponse("/signin", 303)
     return RedirectResponse("/finance" if user.is_finance else "/check", 303)
@@ -209,7 +210,7 @@ async def home(request: Request) -> Response:
 
 async def signin(request: Request) -> Response:
     if request.method == "GET":
-        return render(request, "signin.html", current_user(request))
+        return render(request, "signin.html", await current_user(request))
     form = await checked_form(request)
     name = str(form.get("name") or "").strip()
     password = str(form.get("password") or "")
@@ -217,20 +218,20 @@ async def signin(request: Request) -> Response:
     try:
         user = await run_in_threadpool(p.accounts.sign_in, name, password, address(request))
     except AccountError as e:
-        audit(request, name, "sign_in_refused", e.key)
+        await audit(request, name, "sign_in_refused", e.key)
         return render(request, "signin.html", None, status_code=429 if e.key == "throttled" else 401,
                       error=texts.t(e.key, language(request)), name=name)
     request.session.clear()  # a new session on every sign-in: nothing carried over from before
     request.session.update(uid=user.id, stamp=user.stamp, csrf=secrets.token_urlsafe(32))
-    audit(request, user, "sign_in")
+    await audit(request, user, "sign_in")
     return RedirectResponse("/", 303)
 
 
 async def signout(request: Request) -> Response:
     await checked_form(request)
-    user = current_user(request)
+    user = await current_user(request)
     if user:
-        audit(request, user, "sign_out")
+        await audit(request, user, "sign_out")
     lang = request.session.get("lang")
     request.session.clear()
     if lang:
@@ -242,7 +243,7 @@ async def signup(request: Request) -> Response:
     token = request.path_params["token"]
     p = portal(request)
     try:
-        account = p.accounts.link_user(token)
+        account = await run_in_threadpool(p.accounts.link_user, token)
     except AccountError:
         return message_page(request, None, "link_invalid", 410)
     request.session.setdefault("lang", account.language)  # the language finance chose for the person, until changed
@@ -262,7 +263,7 @@ async def signup(request: Request) -> Response:
         user = await run_in_threadpool(p.accounts.use_link, token, password)
     except AccountError:
         return message_page(request, None, "link_invalid", 410)
-    audit(request, user, "password_set")
+    await audit(request, user, "password_set")
     return render(request, "signin.html", None, notice=texts.t("password_set", language(request)), name=user.name)
 
 
@@ -271,9 +272,9 @@ async def set_language(request: Request) -> Response:
     lang = str(form.get("lang") or "")
     if lang in LANGS:
         request.session["lang"] = lang
-        user = current_user(request)
+        user = await current_user(request)
         if user:
-            portal(request).accounts.set_language(user.id, lang)
+            await run_in_threadpool(portal(request).accounts.set_language, user.id, lang)
     back = str(form.get("back") or "/")
     return RedirectResponse(back if back.startswith("/") and not back.startswith("//") else "/", 303)
 
@@ -299,7 +300,7 @@ def _saved(upload: UploadFile):
 
 
 async def _upload(request: Request) -> tuple[UploadFile | None, Response | None]:
-    user = current_user(request)
+    user = await current_user(request)
     form = await checked_form(request, max_files=1)
     upload = form.get("workbook")
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -326,7 +327,7 @@ def _not_yours(request: Request, user: User, out: CheckOutcome) -> Response:
 
 
 async def check_page(request: Request) -> Response:
-    user = need(request, "provider")
+    user = await need(request, "provider")
     if request.method == "GET":
         return render(request, "check.html", user)
     upload, refused = await _upload(request)
@@ -337,7 +338,7 @@ async def check_page(request: Request) -> Response:
         out, failed = await _run_check(request, user, path, name, annotated=True)
     if failed:
         return failed
-    audit(request, user, "check", f"file={name} sha256={out.sha256}")
+    await audit(request, user, "check", f"file={name} sha256={out.sha256}")
     if out.provider_id and out.provider_id != user.provider_id:
         return _not_yours(request, user, out)
     token = portal(request).keep_annotated(user, name, out.annotated) if out.annotated else None
@@ -345,7 +346,7 @@ async def check_page(request: Request) -> Response:
 
 
 async def annotated_copy(request: Request) -> Response:
-    user = need(request, "provider")
+    user = await need(request, "provider")
     p = portal(request)
     with p.lock:
         kept = p.annotated.get(request.path_params["token"])
@@ -413,7 +414,7 @@ def _deliver(p: Portal, source: Path, user: User, out: CheckOutcome) -> tuple[st
 
 
 async def send_page(request: Request) -> Response:
-    user = need(request, "provider")
+    user = await need(request, "provider")
     if request.method == "GET":
         return render(request, "send.html", user)
     upload, refused = await _upload(request)
@@ -426,28 +427,29 @@ async def send_page(request: Request) -> Response:
         if failed:
             return failed
         if out.refused:
-            audit(request, user, "send_refused", f"file={name} sha256={out.sha256} rule={out.refused.rule}")
+            await audit(request, user, "send_refused", f"file={name} sha256={out.sha256} rule={out.refused.rule}")
             return render(request, "send.html", user, status_code=422, refused=out.refused)
         if out.provider_id != user.provider_id:
-            audit(request, user, "send_refused", f"file={name} sha256={out.sha256} not_own")
+            await audit(request, user, "send_refused", f"file={name} sha256={out.sha256} not_own")
             return _not_yours(request, user, out)
         try:
             batch, stored, when = await run_in_threadpool(_deliver, p, path, user, out)
         except LockHeld:
             return message_page(request, user, "locked", 503)
-    receipt = p.accounts.add_receipt(user, batch, stored, name, out.sha256, out.size, out.invoice_no, when)
-    audit(request, user, "send", f"batch={batch} file={stored} original={name} sha256={out.sha256}")
+    receipt = await run_in_threadpool(p.accounts.add_receipt, user, batch, stored, name, out.sha256, out.size,
+                                      out.invoice_no, when)
+    await audit(request, user, "send", f"batch={batch} file={stored} original={name} sha256={out.sha256}")
     return RedirectResponse(f"/receipts/{receipt}", 303)
 
 
 async def receipts_page(request: Request) -> Response:
-    user = need(request, "provider")
-    return render(request, "receipts.html", user, receipts=portal(request).accounts.receipts(user.provider_id))
+    user = await need(request, "provider")
+    return render(request, "receipts.html", user, receipts=await run_in_threadpool(portal(request).accounts.receipts, user.provider_id))
 
 
 async def receipt_page(request: Request) -> Response:
-    user = need(request, "provider")
-    row = portal(request).accounts.receipt(request.path_params["rid"], user.provider_id)
+    user = await need(request, "provider")
+    row = await run_in_threadpool(portal(request).accounts.receipt, request.path_params["rid"], user.provider_id)
     if row is None:
         raise HTTPException(404)
     return render(request, "receipt.html", user, r=row)
@@ -478,25 +480,25 @@ def own_batches(p: Portal, provider_id: str | None) -> list[str]:
 
 
 async def results_page(request: Request) -> Response:
-    user = need(request, "provider")
+    user = await need(request, "provider")
     p = portal(request)
     batches = [(b, own_files(p, user.provider_id, b)) for b in own_batches(p, user.provider_id)]
     return render(request, "results.html", user, batches=batches)
 
 
 async def result_file(request: Request) -> Response:
-    user = need(request, "provider")
+    user = await need(request, "provider")
     p = portal(request)
     batch, rel = request.path_params["batch"], request.path_params["path"]
     if rel not in own_files(p, user.provider_id, batch):  # only a file listed for this provider, exactly
         raise HTTPException(404)
-    audit(request, user, "download", f"batch={batch} file={rel}")
+    await audit(request, user, "download", f"batch={batch} file={rel}")
     path = p.outbox / batch / "providers" / safe_name(user.provider_id) / rel
     return FileResponse(path, media_type=XLSX, filename=f"{batch}_{rel.replace('/', '_')}")
 
 
 async def template_page(request: Request) -> Response:
-    user = need(request, "provider")
+    user = await need(request, "provider")
     month = request.query_params.get("month")
     if month is None:
         return render(request, "template.html", user, month=dt.date.today().strftime("%Y-%m"))
@@ -511,7 +513,7 @@ async def template_page(request: Request) -> Response:
     except ReconcileError as e:
         return render(request, "template.html", user, status_code=422, month=month,
                       error=texts.t("template_failed", lang, reason=str(e)))
-    audit(request, user, "template", f"month={month}")
+    await audit(request, user, "template", f"month={month}")
     return Response(data, media_type=XLSX, headers={
         "content-disposition": f'attachment; filename="{safe_name(user.provider_id)}_{month}.xlsx"'})
 
@@ -556,7 +558,7 @@ def _totals(rows: list[dict[str, str]]) -> list[dict]:
 
 
 async def finance_home(request: Request) -> Response:
-    user = need(request, "finance")
+    user = await need(request, "finance")
     p = portal(request)
     batches = []
     if p.outbox.is_dir():
@@ -568,18 +570,18 @@ async def finance_home(request: Request) -> Response:
 
 
 async def finance_batch(request: Request) -> Response:
-    user = need(request, "finance")
+    user = await need(request, "finance")
     p = portal(request)
     batch = request.path_params["batch"]
     folder = _batch_or_404(p, batch)
     rows = _read_csv(folder / "finance" / "approval.csv")
-    signed = _signed_off(p, batch)
+    signed = await run_in_threadpool(_signed_off, p, batch)
     return render(request, "finance_batch.html", user, batch=batch, rows=rows, totals=_totals(rows), signed=signed,
                   cents=_cents)
 
 
 async def finance_invoice(request: Request) -> Response:
-    user = need(request, "finance")
+    user = await need(request, "finance")
     p = portal(request)
     batch = request.path_params["batch"]
     folder = _batch_or_404(p, batch)
@@ -593,13 +595,13 @@ async def finance_invoice(request: Request) -> Response:
     row = rows[0]
     found = [f for f in _read_csv(folder / "audit" / "findings.csv")
              if f["provider_id"] == provider and f["invoice_no"] == number and f["source_file"] == row["source_file"]]
-    signed = _signed_off(p, batch).get((provider, number))
+    signed = (await run_in_threadpool(_signed_off, p, batch)).get((provider, number))
     return render(request, "finance_invoice.html", user, batch=batch, row=row, findings=found, signed=signed,
                   cents=_cents, notice=request.query_params.get("done"))
 
 
 async def finance_signoff(request: Request) -> Response:
-    user = need(request, "finance")
+    user = await need(request, "finance")
     p = portal(request)
     batch = request.path_params["batch"]
     form = await checked_form(request)
@@ -610,7 +612,7 @@ async def finance_signoff(request: Request) -> Response:
         done = await run_in_threadpool(sign_off, p.ledger, batch, number, provider or None, user.name)
     except ReconcileError as e:
         return message_page(request, user, "sign_off_failed", 409, reason=str(e))
-    audit(request, user, "sign_off", f"batch={batch} provider={done.provider_id} invoice={done.invoice_no}"
+    await audit(request, user, "sign_off", f"batch={batch} provider={done.provider_id} invoice={done.invoice_no}"
                                      f"{' (already)' if done.already else ''}")
     key = "sign_off_already" if done.already else "sign_off_done"
     from urllib.parse import urlencode
@@ -621,7 +623,7 @@ async def finance_signoff(request: Request) -> Response:
 
 
 async def finance_payments(request: Request) -> Response:
-    user = need(request, "finance")
+    user = await need(request, "finance")
     folder = _batch_or_404(portal(request), request.path_params["batch"])
     rows = _read_csv(folder / "finance" / "payments.csv")
     return render(request, "finance_payments.html", user, batch=folder.name, rows=rows, cents=_cents)
@@ -634,7 +636,7 @@ async def finance_held(request: Request) -> Response:
     (`reconcile/resolve/`, another branch). Until it is merged the page only
     says how to resolve from the command line.
     """
-    user = need(request, "finance")
+    user = await need(request, "finance")
     folder = _batch_or_404(portal(request), request.path_params["batch"])
     try:
         import reconcile.resolve  # noqa: F401
@@ -647,7 +649,7 @@ async def finance_held(request: Request) -> Response:
 # --- the application --------------------------------------------------------------
 
 async def not_found(request: Request, exc: HTTPException) -> Response:
-    user = current_user(request)
+    user = await current_user(request)
     if exc.status_code in (301, 302, 303, 307) and exc.headers:
         return RedirectResponse(exc.headers["location"], exc.status_code)
     key = {403: "forbidden", 404: "not_found", 413: "too_big", 411: "no_file"}.get(exc.status_code, "not_found")
