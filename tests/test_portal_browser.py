@@ -119,7 +119,7 @@ def test_provider_journey(server, browser_page, tmp_path):
     page.get_by_role("navigation").get_by_role("link", name="Tulokset").click()
     shot(page, "07_results")
     with page.expect_download() as info:
-        page.get_by_role("link", name="301/annotated.xlsx").click()
+        page.get_by_role("link", name="Merkitty työkirja, Lasku 301").click()
     result = tmp_path / "result.xlsx"
     info.value.save_as(result)
     review = openpyxl.load_workbook(result)["Tarkastus"]

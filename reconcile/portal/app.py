@@ -482,7 +482,15 @@ def own_batches(p: Portal, provider_id: str | None) -> list[str]:
 async def results_page(request: Request) -> Response:
     user = await need(request, "provider")
     p = portal(request)
-    batches = [(b, own_files(p, user.provider_id, b)) for b in own_batches(p, user.provider_id)]
+    lang = language(request, user)
+    batches = []
+    for b in own_batches(p, user.provider_id):
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for rel in own_files(p, user.provider_id, b):
+            folder, _, name = rel.rpartition("/")
+            title = texts.t(f"file_{name}", lang) if f"file_{name}" in texts.TEXTS else name
+            groups.setdefault(folder, []).append((rel, title))
+        batches.append((b, groups))
     return render(request, "results.html", user, batches=batches)
 
 
