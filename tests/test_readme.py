@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
 from reconcile.cli import main
@@ -19,19 +20,30 @@ def test_readme_starts_with_the_two_commands_and_the_makefile_has_them():
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
+def leaves():
+    """(words, command) of every command that runs, subcommands of a group (`users add`) included."""
+    for name, command in main.commands.items():
+        if isinstance(command, click.Group):
+            yield from (([name, sub], c) for sub, c in command.commands.items())
+        else:
+            yield [name], command
+
+
 def test_every_command_has_a_readme_section_and_help():
     assert main.commands, "the command group is empty"
     for name in main.commands:
         assert f"### reconcile {name}" in README, f"README does not describe `reconcile {name}`"
-        result = CliRunner().invoke(main, [name, "--help"])
+    for words, _ in leaves():
+        result = CliRunner().invoke(main, [*words, "--help"])
         assert result.exit_code == 0, result.output
         for option in ("--inbox", "--outbox", "--config", "--debug"):
-            assert option in result.output, (name, option)
+            assert option in result.output, (words, option)
 
 
 def test_every_option_of_every_command_is_named_in_the_readme():
     common = {"--inbox", "--outbox", "--config", "--debug", "--help"}
-    for name, command in main.commands.items():
+    for words, command in leaves():
+        name = " ".join(words)
         for param in command.params:
             for opt in getattr(param, "opts", []):
                 if opt.startswith("--") and opt not in common:
