@@ -41,14 +41,14 @@ def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", html_mod.unescape(re.sub(r"<[^>]+>", " ", html))).strip()
 
 
-def make_inbox(root: Path) -> tuple[Path, Path]:
+def make_inbox(root: Path, ledger: str | None = None) -> tuple[Path, Path]:
     """inbox/ with registers and batch 2026-11 (invoices 101 of P1 and 201 of P2), and that batch run."""
     inbox, outbox = root / "inbox", root / "outbox"
     make_registers(inbox)
     (inbox / "2026-11").mkdir()
     write_bill(inbox / "2026-11" / "yksi.xlsx", P1, "101", D(2026, 11, 1), "D-1", H1, [2, 3, 4])
     write_bill(inbox / "2026-11" / "kaksi.xlsx", P2, "201", D(2026, 11, 1), "D-2", H2, [2])
-    batch_mod.run_batch(inbox, outbox, config_mod.load(ROOT / "config"), batch="2026-11")
+    batch_mod.run_batch(inbox, outbox, config_mod.load(ROOT / "config"), batch="2026-11", ledger=ledger)
     return inbox, outbox
 
 
@@ -58,10 +58,11 @@ class Site:
     inbox: Path
     outbox: Path
     app: object
+    ledger_url: str | None = None
 
     @property
     def ledger(self) -> str:
-        return str(self.outbox / "ledger.sqlite")
+        return self.ledger_url or str(self.outbox / "ledger.sqlite")
 
     @property
     def state(self):

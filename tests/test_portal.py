@@ -250,3 +250,19 @@ def test_users_add_prints_a_one_time_link(site):
     assert CliRunner().invoke(main, [*args, "--provider", "1234567-0", "x"]).exit_code == 2  # bad check digit
     assert CliRunner().invoke(main, [*args, "x"]).exit_code == 2  # neither kind
     assert CliRunner().invoke(main, ["serve", "--help"]).exit_code == 0
+
+
+def test_portal_on_a_postgresql_ledger(pg_url, tmp_path):
+    inbox, outbox = make_inbox(tmp_path, ledger=pg_url)
+    app = create_app(inbox, outbox, ROOT / "config", ledger=pg_url, workers=1)
+    with TestClient(app):
+        pg = Site(tmp_path, inbox, outbox, app, pg_url)
+        provider = pg.client(P1, lang="en")
+        # Invoice 101 of P1 is in the PostgreSQL ledger (batch 2026-11): checking it again is a duplicate.
+        again = upload(provider, "/check", inbox / "2026-11" / "yksi.xlsx")
+        assert "F007" in again.text
+        finance = pg.client(lang="en")
+        inv = finance.get("/finance/2026-11/invoice", params={"provider": P1, "invoice": "101"})
+        done = finance.post("/finance/2026-11/signoff", data={"csrf": csrf(inv.text), "provider": P1, "invoice": "101"})
+        assert f"Signed off by {finance.name}" in text_of(done.text)
+        assert (outbox / "ledger.sqlite").exists() is False  # nothing went to a SQLite file

@@ -340,3 +340,11 @@ def test_access_log_lines_are_redacted():
                                ("127.0.0.1:5", "GET", f"/finance/2026-11/invoice?invoice={H1}", "1.1", 200), None)
     RedactLog().filter(record)
     assert H1 not in record.getMessage() and "131052-****" in record.getMessage()
+
+
+@pytest.mark.parametrize("back", ["//evil.example/", "/\\evil.example/", "https://evil.example/", "javascript:x"])
+def test_language_form_never_redirects_off_site(site, back):
+    c = site.client(P1)
+    r = c.post("/language", data={"csrf": csrf(c.get("/check").text), "lang": "fi", "back": back},
+               follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"

@@ -276,7 +276,8 @@ async def set_language(request: Request) -> Response:
         if user:
             await run_in_threadpool(portal(request).accounts.set_language, user.id, lang)
     back = str(form.get("back") or "/")
-    return RedirectResponse(back if back.startswith("/") and not back.startswith("//") else "/", 303)
+    local = back.startswith("/") and not back.startswith("//") and "\\" not in back and "://" not in back
+    return RedirectResponse(back if local else "/", 303)
 
 
 # --- provider: check, send, receipts, results, templates ---------------------------
