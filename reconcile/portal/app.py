@@ -328,6 +328,13 @@ def _not_yours(request: Request, user: User, out: CheckOutcome) -> Response:
 
 
 async def check_page(request: Request) -> Response:
+    try:
+        return await _check_page(request)
+    finally:
+        await request.close()  # the upload's temporary file goes now, not when garbage is collected
+
+
+async def _check_page(request: Request) -> Response:
     user = await need(request, "provider")
     if request.method == "GET":
         return render(request, "check.html", user)
@@ -415,6 +422,13 @@ def _deliver(p: Portal, source: Path, user: User, out: CheckOutcome) -> tuple[st
 
 
 async def send_page(request: Request) -> Response:
+    try:
+        return await _send_page(request)
+    finally:
+        await request.close()  # the upload's temporary file goes now, not when garbage is collected
+
+
+async def _send_page(request: Request) -> Response:
     user = await need(request, "provider")
     if request.method == "GET":
         return render(request, "send.html", user)
