@@ -5,6 +5,7 @@ The package reads as the path of a workbook from inbox to outbox:
     read/       files of a batch, the safety scan, cells, sheets, invoices, registers
     check/      the workbook against the registers and the ledger; amounts in cents
     ledger/     paid and held days across batches: the one door to the ledger
+    report/     figures computed from a batch's result, as data (the compliance report)
     batch       one run of one batch: the stages above, then the writers
     write/      the files of the outbox, written last and swapped in atomically
 

@@ -2,7 +2,7 @@
 
     registers -> intake.list_batch -> invoice.read_invoices (the batch, on every core;
                  a large batch's registers are read meanwhile)
-    -> ledger history (other batches) -> crosscheck.check_batch
+    -> ledger history (other batches) -> check.check_invoices
     -> write.write_outbox into outbox/.<batch>.staging (per-submission workbooks on every core)
     -> rename to outbox/.<batch>.ready (complete)
     -> ledger.record_batch (one transaction, tied to the staged manifest's sha256)
@@ -28,7 +28,7 @@ not yet in place.
 Faults: an OSError while writing the outbox (full disk, read-only file
 system, no permission) is a `JobError` (exit 3) and leaves the previous
 outbox and ledger as they were. A bug in the cross-checks holds only the
-invoice it concerns (`check_invoices`, finding X900); the batch goes on.
+invoice it concerns (`check.check_invoices`, finding X900); the batch goes on.
 """
 
 from __future__ import annotations
@@ -43,16 +43,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import polars as pl
-
 from reconcile import __version__, lock, progress
-from reconcile.check import amounts, crosscheck
+from reconcile.check import check_batch, check_invoices
 from reconcile.read import intake, invoice, registers as registers_mod
 from reconcile import ledger as ledger_mod
 from reconcile.config import Config
-from reconcile.errors import ConfigError, JobError, ReconcileError, UsageError
-from reconcile.findings import Finding, Location
-from reconcile.model import ITEMS, BatchResult, History, Invoice, InvoiceResult, Money, Registers
+from reconcile.errors import ConfigError, JobError, UsageError
+from reconcile.model import BatchResult, History, Invoice, InvoiceResult, Registers
+from reconcile.periods import parse_month
 from reconcile.write import make_dirs, write_outbox
 from reconcile.write.manifest import MANIFEST, sha256_file
 
@@ -201,6 +199,9 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
             timings=timings,
             history=history,
         )
+        from reconcile.resolve import finance  # finance's earlier answers: kept, re-priced or voided
+
+        result, resolutions = finance.for_run(result, book)
 
         staging, ready = outbox / f".{batch}.staging", outbox / f".{batch}.ready"
         result.finished = _now()
@@ -218,8 +219,9 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
                                "the previous results and the ledger are unchanged.") from None
             _pause("ledger")
             clock = time.perf_counter()
-            book.record_batch(batch, result.run_id, results, outputs_sha256=sha256_file(ready / MANIFEST),
-                              started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"))
+            book.record_batch(batch, result.run_id, result.invoices, outputs_sha256=sha256_file(ready / MANIFEST),
+                              started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                              resolutions=resolutions)
         except BaseException:  # nothing committed: the previous outbox and ledger stand
             shutil.rmtree(staging, ignore_errors=True)
             shutil.rmtree(ready, ignore_errors=True)
@@ -259,7 +261,7 @@ def require_rates(invoices: list[Invoice], config: Config, batch: str) -> None:
 
     Months after the batch are rejected (F008) and never priced, so they need none.
     """
-    last = crosscheck.batch_month(batch)
+    last = parse_month(batch)
     months = {last: ""}
     for inv in invoices:
         month = inv.header.billing_month
@@ -272,88 +274,6 @@ def require_rates(invoices: list[Invoice], config: Config, batch: str) -> None:
                 f"{config.directory / 'rates.toml'} has no rate block for the billed month {month:%Y-%m} ({what}).",
                 f"Add a [[rates]] block with valid_from on or before {month.isoformat()}.",
             )
-
-
-def check_invoices(invoices: list[Invoice], registers: Registers, history: History, config: Config,
-                   batch: str) -> tuple[list[InvoiceResult], list[Finding]]:
-    """`crosscheck.check_batch`, made safe against a bug in a check (STYLE.md point 5).
-
-    When the batch check raises, each invoice is checked alone to find the ones
-    that make it raise; those get X900 (internal error, whole claim held) and
-    the others are checked together again, so that checks across invoices
-    (R216, F007) still see all of them. If that still raises, the failure
-    needs several invoices together and every invoice is held with X900.
-    Errors of the job itself (`ReconcileError`) are not bugs and pass through.
-    """
-    try:
-        return crosscheck.check_batch(invoices, registers, history, config, batch)
-    except ReconcileError:
-        raise
-    except Exception:  # noqa: BLE001 - a bug in a check: find the invoices it concerns
-        pass
-    broken: dict[int, Exception] = {}
-    for i, inv in enumerate(invoices):
-        try:
-            crosscheck.check_batch([inv], registers, history, config, batch)
-        except ReconcileError:
-            raise
-        except Exception as e:  # noqa: BLE001
-            broken[i] = e
-    good = [i for i in range(len(invoices)) if i not in broken]
-    try:
-        checked, register_findings = crosscheck.check_batch([invoices[i] for i in good], registers, history, config,
-                                                             batch)
-        results = dict(zip(good, checked))
-    except ReconcileError:
-        raise
-    except Exception as e:  # noqa: BLE001 - only several invoices together fail: hold them all
-        broken.update({i: e for i in good})
-        results = {}
-        register_findings = crosscheck.register_findings(registers, crosscheck.batch_month(batch))
-    langs = dict(zip(registers.providers["provider_id"], registers.providers["lang"]))
-    for i, e in broken.items():
-        inv = invoices[i]
-        results[i] = held_for_error(inv, e, config, batch, langs.get(inv.header.provider_id) or config.language)
-    return [results[i] for i in range(len(invoices))], register_findings
-
-
-def held_for_error(inv: Invoice, error: Exception, config: Config, batch: str, lang: str) -> InvoiceResult:
-    """An invoice whose check raised: finding X900 naming the exception's class, its whole claim held.
-
-    Only the class is shown: an exception's text may quote a henkilötunnus. The
-    claim is the rows' items where they can be read, else the Lasku total.
-    """
-    header = inv.header
-    month = header.billing_month or crosscheck.batch_month(batch)
-    finding = Finding("X900", Location(inv.source_file), found=type(error).__name__,
-                      provider_id=header.provider_id, invoice_no=header.invoice_no)
-    rows = None
-    clients = inv.clients
-    if clients is not None and clients.height:
-        rates = crosscheck.rates_for(config, month)
-        needed = {"decision_id": pl.Utf8, "days_claimed": pl.Int64, "fee_cents": pl.Int64, "meals": pl.Int64,
-                  "meal_comp_days": pl.Int64, "travel_cents": pl.Int64}
-        frame = clients.select(
-            "row", *((pl.col(c).cast(t) if c in clients.columns else pl.lit(None, dtype=t).alias(c)) for c, t in needed.items())
-        ).with_columns(
-            meal_price_cents=pl.lit(rates.meal_price_cents, dtype=pl.Int64),
-            meal_comp_cents=pl.lit(rates.meal_compensation_cents, dtype=pl.Int64),
-            whole=pl.lit("hold"), days_paid_raw=pl.lit(0, dtype=pl.Int64), days_held_raw=pl.lit(0, dtype=pl.Int64),
-            d_value_cents=pl.lit(None, dtype=pl.Int64), d_travel_cents=pl.lit(None, dtype=pl.Int64),
-            d_meal=pl.lit(None, dtype=pl.Utf8),
-        )
-        priced = amounts.price_rows(frame)
-        items = amounts.sum_items(priced)
-        money = [f"{i}_{k}" for i in ITEMS for k in ("claimed", "approved", "held", "rejected")]
-        rows = priced.select("row", "decision_id", *money, "status", "whole", "days_paid", "days_held")
-    else:
-        total = max(header.total_cents or 0, 0)
-        items = {i: Money() for i in ITEMS}
-        items["fee"] = Money(claimed=total, held=total)
-    return InvoiceResult(
-        invoice=inv, provider_id=header.provider_id, invoice_no=header.invoice_no, billing_month=month, lang=lang,
-        status="held", items=items, rows=rows, day_outcomes=None, findings=[*inv.findings, finding],
-    )
 
 
 def _history(where: str) -> History:
@@ -375,5 +295,5 @@ def check_file(path: Path, inbox: Path, config: Config, ledger: str | None = Non
     month = inv.header.billing_month or dt.date.today().replace(day=1)
     where = ledger or config.ledger
     history = _history(where) if where else History.empty()
-    results, _ = crosscheck.check_batch([inv], registers, history, config, month.strftime("%Y-%m"))
+    results, _ = check_batch([inv], registers, history, config, month.strftime("%Y-%m"))
     return results[0]

@@ -144,26 +144,50 @@ def run(inbox: Path, outbox: Path, config_dir: Path, batch: str | None, ledger: 
 @click.option("--provider", metavar="Y-TUNNUS", help="Provider, when several share the invoice number.")
 @click.option("--ledger", metavar="PATH|URL", help=LEDGER_HELP)
 def approve(inbox: Path, outbox: Path, config_dir: Path, batch: str, invoice_no: str, provider: str | None, ledger: str | None) -> None:
-    """Record finance's sign-off of an invoice in the ledger; its days can never be paid again."""
+    """Record finance's sign-off of an invoice and write its payment row; its days can never be paid again."""
     import getpass
 
-    from reconcile import config, ledger as ledger_mod
-    from reconcile.batch import BATCH_RE
-    from reconcile.errors import LedgerError, UsageError
+    from reconcile import config
+    from reconcile.resolve import finance
+    from reconcile.text.format import euros as eur
 
-    if not BATCH_RE.match(batch):
-        raise UsageError(f"--batch {batch!r} is not a month like 2026-11.")
     cfg = config.load(config_dir)
-    where = ledger_mod.location(cfg.ledger, outbox, ledger)
-    if not ledger_mod.exists(where):
-        raise LedgerError(f"There is no ledger at {ledger_mod.describe(where)}.",
-                          "Run `reconcile run` first, or point --ledger at the ledger.")
-    with ledger_mod.open_ledger(where, holder=f"reconcile approve --batch {batch} --invoice {invoice_no}") as book:
-        done = book.approve(batch, invoice_no, provider, getpass.getuser())
-    if done.already:
-        click.echo(f"Invoice {done.invoice_no} of {done.provider_id} (batch {batch}) was already signed off by {done.signed_off_by} at {done.signed_off_at}.")
+    done = finance.approve_invoice(inbox, outbox, cfg, batch, invoice_no, provider, ledger, getpass.getuser())
+    paid = done.payment
+    if done.already and paid is None:
+        click.echo(f"Invoice {done.invoice_no} of {done.provider_id} (batch {batch}) was already signed off by "
+                   f"{done.signed_off_by} at {done.signed_off_at}; nothing new to pay.")
+    elif done.already:
+        click.echo(f"Invoice {done.invoice_no} of {done.provider_id} (batch {batch}) was already signed off; "
+                   f"supplement of {eur(paid['amount_cents'])} EUR for held days paid since, as {paid['signed_off_by']}.")
     else:
-        click.echo(f"Signed off invoice {done.invoice_no} of {done.provider_id} (batch {batch}, {done.status}) as {done.signed_off_by} at {done.signed_off_at}.")
+        click.echo(f"Signed off invoice {done.invoice_no} of {done.provider_id} (batch {batch}, {done.status}) as "
+                   f"{done.signed_off_by} at {done.signed_off_at}: {eur(paid['amount_cents'])} EUR to pay.")
+    click.echo(f"Payments: {outbox / batch / 'finance' / 'payments.csv'}")
+
+
+@main.command()
+@common_options
+@click.option("--batch", required=True, metavar="YYYY-MM", help="Batch whose held days are answered.")
+@click.option("--file", "file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The filled approval.xlsx or a CSV of answers (default: <outbox>/YYYY-MM/finance/approval.xlsx).")
+@click.option("--ledger", metavar="PATH|URL", help=LEDGER_HELP)
+def resolve(inbox: Path, outbox: Path, config_dir: Path, batch: str, file: Path | None, ledger: str | None) -> None:
+    """Record finance's answers (pay / reject) on held days; refused lines are printed, the others recorded."""
+    import getpass
+
+    from reconcile import config
+    from reconcile.resolve import finance
+
+    cfg = config.load(config_dir)
+    done = finance.resolve_batch(inbox, outbox, cfg, batch, file, ledger, getpass.getuser())
+    for r in done.refused:
+        click.echo(f"refused {r.where}: {redact(r.reason)}")
+    pay = sum(1 for t in done.taken if t.answer.resolution == "pay")
+    click.echo(f"Batch {batch}: {len(done.taken)} answer(s) recorded ({pay} pay, {len(done.taken) - pay} reject), "
+               f"{len(done.refused)} refused, {done.repeats} already given.")
+    if done.taken:
+        click.echo(f"Results: {done.folder}/finance/ (approval.xlsx, approval.csv, resolutions.csv).")
 
 
 @main.command()
@@ -177,7 +201,8 @@ def check(inbox: Path, outbox: Path, config_dir: Path, file: Path, ledger: str |
     """
     from reconcile import batch as batch_mod, config, ledger as ledger_mod
     from reconcile.text import messages
-    from reconcile.write.csvs import cell_key, eur
+    from reconcile.text.format import euros as eur
+    from reconcile.write.csvs import cell_key
 
     cfg = config.load(config_dir)
     result = batch_mod.check_file(file, inbox, cfg, ledger=ledger_mod.location(cfg.ledger, outbox, ledger))

@@ -39,7 +39,8 @@ from typing import Any
 import holidays
 import xlsxwriter
 
-from reconcile import config as config_mod
+from reconcile import config as config_mod, periods
+from reconcile.periods import month_end
 from reconcile.config import Config, Rates
 from reconcile.errors import UsageError
 from schemas import SHEETS, columns
@@ -128,7 +129,7 @@ class Decision:
 
     @property
     def last_day(self) -> dt.date:
-        return self.terminated or self.end
+        return periods.last_day(self.end, self.terminated)
 
     def in_force(self, first: dt.date, last: dt.date) -> bool:
         return self.start <= last and self.last_day >= first
@@ -206,10 +207,6 @@ class Formula:
 def add_months(d: dt.date, n: int) -> dt.date:
     y, m = divmod(d.year * 12 + d.month - 1 + n, 12)
     return dt.date(y, m + 1, min(d.day, calendar.monthrange(y, m + 1)[1]))
-
-
-def month_end(month: dt.date) -> dt.date:
-    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
 def month_key(month: dt.date) -> str:

@@ -3,7 +3,7 @@
     intake  -> Submission            (a file of the batch, with its hash)
     invoice -> Invoice               (validated frames + cell findings)
     registers -> Registers           (validated decision and provider frames)
-    crosscheck + amounts -> InvoiceResult
+    check   -> InvoiceResult         (money, findings, and the F rule rejecting it as a whole)
     batch   -> BatchResult           (flattens into findings.csv, approval.csv, manifest)
 
 Frames use the normalised column names of the `schemas` models. Money is
@@ -97,7 +97,8 @@ class History:
 
     paid_days: hetu, date, decision_id, provider_id, invoice_no, batch, signed_off (bool)
         days recorded as paid (approved); R217 and the R205 week count.
-    held_days: the same columns, days recorded as held.
+    held_days: the same columns, days recorded as held and not yet answered by finance
+        (R216 across batches).
     invoices: provider_id, invoice_no, batch, billing_month, status, signed_off
         invoices processed (not rejected by an F rule other than F007); F007.
     assessments: decision_id, kind ("kykyviisari" / "vat"), date; R219.
@@ -160,6 +161,18 @@ class InvoiceResult:
     # outcome ("paid", "held", "rejected"), rule (the deciding code or null).
     day_outcomes: pl.DataFrame | None = None
     findings: list[Finding] = field(default_factory=list)  # all of this submission's findings
+    # The F rule rejecting the submission as a whole (F007: a duplicate), None when it was checked.
+    # The checks decide it; a result built without it takes it from its findings (`rejecting_rule`).
+    rejected_by: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.rejected_by is None:
+            self.rejected_by = rejecting_rule(self.invoice, self.findings)
+
+    @property
+    def rejected_as_whole(self) -> bool:
+        """Rejected by an F rule (F007 included): not processed, never recorded, never annotated."""
+        return self.rejected_by is not None
 
     @property
     def source_file(self) -> str:
@@ -171,6 +184,13 @@ class InvoiceResult:
         for m in self.items.values():
             out = out + m
         return out
+
+
+def rejecting_rule(invoice: Invoice, findings: list[Finding]) -> str | None:
+    """The F rule rejecting a submission as a whole: the first F finding among `findings`, F001
+    for a workbook the reader gave up on without one; None when nothing rejects it as a whole."""
+    rule = next((f.rule for f in findings if f.rule.startswith("F")), None)
+    return rule or ("F001" if invoice.fatal else None)
 
 
 @dataclass
@@ -186,6 +206,11 @@ class BatchResult:
     inputs: dict[str, str] = field(default_factory=dict)  # input path (relative to inbox) -> sha256
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds (read, reconcile, annotate, reports, ledger)
     history: History | None = None  # the ledger's earlier batches, as the checks saw them (compliance.xlsx)
+    # Finance (CONTRACT.md sections 7, 8): the batch's answers on held days (void ones included), its
+    # payment rows, and the days still held from earlier batches. Dicts as `ledger.store` gives them.
+    resolutions: list[dict] = field(default_factory=list)
+    payments: list[dict] = field(default_factory=list)
+    earlier_held: list[dict] = field(default_factory=list)
 
     @property
     def findings(self) -> list[Finding]:

@@ -4,7 +4,7 @@ Beside the pipeline, for callers that check many single workbooks in one
 long-lived process (the portal's worker processes): `Checker` keeps the
 registers and the ledger's history in memory and reads them again only when
 their files change, then runs the same stages as `reconcile check`
-(`batch.check_file`): intake, `invoice.read_invoice`, `crosscheck.check_batch`
+(`batch.check_file`): intake, `invoice.read_invoice`, `check.check_batch`
 on the workbook alone with the workbook's billed month as the batch. On
 request it also writes the annotated copy (`write.annotate.write_annotated`,
 as a run writes it) and returns its bytes. Nothing is written to the ledger,
@@ -14,9 +14,6 @@ the inbox or the outbox.
 money, and each finding rendered for a provider in one language (rule, cell,
 message, how to fix), with any henkilötunnus shortened (`messages.redact`)
 and any other provider's Y-tunnus replaced by "another provider".
-
-`sign_off` is `reconcile approve`'s work as a library function (the ledger's
-writer lock, then `Ledger.approve`), for the portal's finance pages.
 """
 
 from __future__ import annotations
@@ -30,9 +27,8 @@ from pathlib import Path
 
 from reconcile import ledger as ledger_mod, template as template_mod
 from reconcile.batch import _history
-from reconcile.check import crosscheck
+from reconcile.check import check_batch
 from reconcile.config import Config
-from reconcile.errors import LedgerError
 from reconcile.model import BatchResult, History, InvoiceResult, Registers
 from reconcile.read import intake, invoice, registers as registers_mod
 from reconcile.text import messages
@@ -134,7 +130,7 @@ class Checker:
         inv = invoice.read_invoice(sub, self.config)
         month = inv.header.billing_month or dt.date.today().replace(day=1)
         batch = month.strftime("%Y-%m")
-        results, _ = crosscheck.check_batch([inv], registers, self.history(), self.config, batch)
+        results, _ = check_batch([inv], registers, self.history(), self.config, batch)
         result = results[0]
         if lang:
             result.lang = lang
@@ -159,7 +155,7 @@ def outcome(result: InvoiceResult, registers: Registers, batch: str, annotated: 
             message=messages.redact(messages.provider_view(messages.message(f, lang), result.provider_id, lang)),
             fix=messages.redact(messages.provider_view(messages.fix(f, lang), result.provider_id, lang)),
         ))
-    whole = result.invoice.fatal or any(f.rule.startswith("F") for f in result.findings)
+    whole = result.rejected_by is not None
     total = result.total
     out = CheckOutcome(
         source_file=result.source_file, sha256=result.invoice.submission.sha256, size=result.invoice.submission.size,
@@ -174,11 +170,3 @@ def outcome(result: InvoiceResult, registers: Registers, batch: str, annotated: 
         with tempfile.TemporaryDirectory(prefix="reconcile-check-") as tmp:
             out.annotated = write_annotated(result, shell, Path(tmp) / "annotated.xlsx").read_bytes()
     return out
-
-
-def sign_off(ledger: str, batch: str, invoice_no: str, provider_id: str | None, who: str) -> ledger_mod.SignOff:
-    """`reconcile approve`: take the ledger's writer lock and record who signed the invoice off, and when."""
-    if not ledger_mod.exists(ledger):
-        raise LedgerError(f"There is no ledger at {ledger_mod.describe(ledger)}.", "Run `reconcile run` first.")
-    with ledger_mod.open_ledger(ledger, holder=f"reconcile approve --batch {batch} --invoice {invoice_no}") as book:
-        return book.approve(batch, invoice_no, provider_id, who)

@@ -27,7 +27,6 @@ The library never asks the user anything: bad requests raise `JobError`.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import os
 import re
@@ -43,6 +42,8 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from reconcile.config import Config
 from reconcile.errors import JobError
 from reconcile.model import Registers
+from reconcile.periods import last_day, month_end
+from reconcile.text.format import euros
 from schemas import SHEETS, columns
 from schemas.invoice import AttendanceKeys, Clients, GuidanceLog, InvoiceHeader
 from schemas.registers import Decisions
@@ -187,16 +188,11 @@ class Client:
 
 def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
     first = month.replace(day=1)
-    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    return first, month_end(first)
 
 
 def sheet_name(kind: str, lang: str) -> str:
     return SHEETS[kind][LANG_INDEX[lang]]
-
-
-def _euros(cents: int) -> str:
-    """Cents as a formula literal with a decimal point: 680 -> `6.80`."""
-    return f"{cents // 100}.{cents % 100:02d}"
 
 
 def _provider_row(registers: Registers, provider_id: str) -> dict:
@@ -219,7 +215,7 @@ def clients_in_force(registers: Registers, provider_id: str, month: dt.date) -> 
     d = registers.decisions.filter(pl.col("provider_id") == provider_id)
     out = []
     for r in d.sort("decision_id").to_dicts():
-        stop = min(r["end"], r["terminated"]) if r["terminated"] is not None else r["end"]
+        stop = last_day(r["end"], r["terminated"])
         if r["start"] > last or stop < first or stop < r["start"]:
             continue
         out.append(
@@ -454,7 +450,7 @@ class _Builder:
         g_last = GUIDANCE_ROWS + 1
         g_dec, g_hours, g_type = (self._guidance_col(f) for f in ("decision_id", "hours_h100", "type"))
         individual, group = self.t["guidance_types"]
-        meal_price, meal_comp = _euros(self.rates.meal_price_cents), _euros(self.rates.meal_compensation_cents)
+        meal_price, meal_comp = euros(self.rates.meal_price_cents), euros(self.rates.meal_compensation_cents)
 
         for n, client in enumerate(self.clients):
             r = self.first_client_row + n
@@ -479,7 +475,7 @@ class _Builder:
             ws.write_blank(r, self.ccol["travel_cents"], None, input_money)
             ws.data_validation(r, self.ccol["travel_cents"], r, self.ccol["travel_cents"], {
                 "validate": "decimal", "criteria": "between", "minimum": 0,
-                "maximum": f"=ROUND({days}*{_euros(client.travel_per_day_cents)},2)"})
+                "maximum": f"=ROUND({days}*{euros(client.travel_per_day_cents)},2)"})
             for field, kind in (("guidance_individual_h100", individual), ("guidance_group_h100", group)):
                 ws.write_formula(r, self.ccol[field], (
                     f"=ROUND(SUMIFS('{gd}'!${g_hours}$2:${g_hours}${g_last},'{gd}'!${g_dec}$2:${g_dec}${g_last},"

@@ -12,4 +12,4 @@ Every frame also carries `row`, the spreadsheet row number as the provider
 sees it, so a failure case maps to its cell by lookup, never by arithmetic.
 """
 
-from schemas.spec import SHEETS, ColumnSpec, SheetSpec, columns, header_names  # noqa: F401
+from schemas.spec import SHEETS, ColumnSpec, SheetSpec, columns, dtypes, header_names  # noqa: F401

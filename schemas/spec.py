@@ -83,5 +83,12 @@ def _columns(model: type) -> tuple[ColumnSpec, ...]:
     return tuple(out)
 
 
+def dtypes(model: type, *fields: str) -> dict[str, Any]:
+    """The Polars dtype of each named column of a model (all of them, `row` included, when
+    none are named), in the order asked for."""
+    declared = {name: column.dtype.type for name, column in model.to_schema().columns.items()}
+    return {f: declared[f] for f in (fields or declared)}
+
+
 def header_names(model: type, lang: str = "fi") -> list[str]:
     return [c.header(lang) for c in columns(model)]

@@ -92,6 +92,3 @@ def test_empty_money_cells_claim_nothing():
 def test_invoice_status(items, rule, status):
     assert amounts.invoice_status(items, rule) == status
 
-
-def test_euros_are_written_with_a_point_and_two_decimals():
-    assert [amounts.euros(c) for c in (0, 5, 12345, -4500)] == ["0.00", "0.05", "123.45", "-45.00"]

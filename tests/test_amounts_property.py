@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from openpyxl.utils import get_column_letter
 
 from reconcile import config as config_mod
-from reconcile.check import crosscheck
+from reconcile import check
 from reconcile.model import DAY_COLUMNS, ITEMS, History, Invoice, InvoiceHeader, Registers, Submission
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,7 +105,7 @@ def test_every_item_row_and_invoice_balances(batch, paid):
     history.paid_days = pl.DataFrame(
         [{"hetu": h, "date": d, "decision_id": dec, "provider_id": PROVIDERS[0], "invoice_no": "OLD",
           "batch": "2026-10", "signed_off": True} for h, dec, d in paid], schema=history.paid_days.schema)
-    results, _ = crosscheck.check_batch(invoices, registers(), history, CONFIG, "2026-11")
+    results, _ = check.check_batch(invoices, registers(), history, CONFIG, "2026-11")
     assert len(results) == len(invoices)
     for res in results:
         for item, m in res.items.items():

@@ -98,11 +98,6 @@ def test_approval_csv_one_row_per_workbook_sorted_by_file(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("cents, text", [(0, "0.00"), (-4500, "-45.00"), (5, "0.05"), (-5, "-0.05"), (123456789, "1234567.89")])
-def test_eur(cents, text):
-    assert csvs.eur(cents) == text
-
-
 def test_manifest_hashes_outputs_and_counts(tmp_path):
     cfg = config_mod.load(ROOT / "config")
     (tmp_path / "finance").mkdir()

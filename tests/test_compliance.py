@@ -11,7 +11,8 @@ import pytest
 from reconcile import config
 from reconcile.findings import Finding, Location
 from reconcile.model import BatchResult, Invoice, InvoiceHeader, InvoiceResult, Money, Registers, Submission
-from reconcile.write.compliance import BATCH, Figures, write_compliance
+from reconcile.report.compliance import BATCH, Figures
+from reconcile.write.compliance import write_compliance
 
 ROOT = Path(__file__).resolve().parents[1]
 A, B = "1234561-2", "7654321-2"

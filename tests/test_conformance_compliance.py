@@ -20,7 +20,8 @@ from test_conformance_rules import CONFIG, H1, H2, H3, H4, Y1, Y2, calendar, cli
 
 from reconcile import batch as batch_mod
 from reconcile.ledger import store as ledger_mod
-from reconcile.write.compliance import BATCH, Figures, write_compliance
+from reconcile.report.compliance import BATCH, Figures
+from reconcile.write.compliance import write_compliance
 
 D = dt.date
 OCT, NOV, DEC = D(2026, 10, 1), D(2026, 11, 1), D(2026, 12, 1)

@@ -21,7 +21,7 @@ import wb
 
 from reconcile import batch as batch_mod
 from reconcile import config as config_mod
-from reconcile.check import crosscheck
+from reconcile import check
 from reconcile.read import intake
 from reconcile.read.invoice import read_invoice
 from reconcile.model import History, Money
@@ -84,7 +84,7 @@ def day_cell(day: int, row: int = 2) -> str:
 
 
 class Batch:
-    """Registers and invoices in tmp_path, checked with `crosscheck.check_batch`."""
+    """Registers and invoices in tmp_path, checked with `check.check_batch`."""
 
     def __init__(self, tmp_path: Path, decisions: list[dict], providers: list[dict] | None = None):
         self.dir = tmp_path
@@ -109,7 +109,7 @@ class Batch:
         return self
 
     def run(self, batch: str = "2026-11"):
-        return crosscheck.check_batch(self.invoices, self.registers, self.history, CONFIG, batch)
+        return check.check_batch(self.invoices, self.registers, self.history, CONFIG, batch)
 
 
 def found(result, *rules: str) -> list[tuple]:

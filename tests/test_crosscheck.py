@@ -1,6 +1,6 @@
 """Cross-checks and money on real workbooks: each written by tests/wb.py, read by
 `invoice.read_invoice`, registers read by `registers.read_registers`, then
-`crosscheck.check_batch`. Assertions are on (rule, cell, decision, date) and cents.
+`check.check_batch`. Assertions are on (rule, cell, decision, date) and cents.
 
 Calendar: 1 November 2026 is a Sunday; the weeks of November start on the
 2nd, 9th, 16th, 23rd and 30th. Defaults: day value 45.00, travel 5.00/day,
@@ -16,7 +16,7 @@ import polars as pl
 import wb
 
 from reconcile import config as config_mod
-from reconcile.check import crosscheck
+from reconcile import check
 from reconcile.read import intake
 from reconcile.read.invoice import read_invoice
 from reconcile.text.messages import message
@@ -95,7 +95,7 @@ class Batch:
         return self
 
     def run(self, batch: str = "2026-11"):
-        return crosscheck.check_batch(self.invoices, self.registers, self.history, CONFIG, batch)
+        return check.check_batch(self.invoices, self.registers, self.history, CONFIG, batch)
 
 
 def found(result, *rules: str) -> list[tuple]:

@@ -27,7 +27,7 @@ from reliability import BATCH, Control, client_hetu, provider_id
 from test_batch import dump
 
 from reconcile import batch as batch_mod, config as config_mod
-from reconcile.check import crosscheck
+from reconcile.check import batch as checks
 from reconcile.cli import main
 from reconcile.errors import ConfigError
 
@@ -320,14 +320,14 @@ def test_two_runs_at_once_and_approve_during_a_run(ctl, tmp_path):
 
 
 def test_a_check_that_raises_holds_only_its_invoice(ctl, tmp_path, monkeypatch):
-    real = crosscheck._result
+    real = checks._result
 
     def broken(w, *args, **kwargs):
         if w.provider_id == provider_id(1):
             raise ZeroDivisionError(f"client {client_hetu(1, 1)}")
         return real(w, *args, **kwargs)
 
-    monkeypatch.setattr(crosscheck, "_result", broken)
+    monkeypatch.setattr(checks, "_result", broken)
     ctl.write(2, "B-1", ctl.inbox / BATCH / "c.xlsx")  # another provider's B-1: checked normally
     outbox = tmp_path / "out"
     result = batch_mod.run_batch(ctl.inbox, outbox, config_mod.load(ROOT / "config"))
@@ -349,14 +349,14 @@ def test_a_check_that_raises_holds_only_its_invoice(ctl, tmp_path, monkeypatch):
 
 
 def test_a_check_that_fails_only_with_several_invoices_holds_them_all(ctl, tmp_path, monkeypatch):
-    real = crosscheck._check_live
+    real = checks._check_live
 
     def broken(live, *args):
         if len(live) > 1:
             raise KeyError("together")
         return real(live, *args)
 
-    monkeypatch.setattr(crosscheck, "_check_live", broken)
+    monkeypatch.setattr(checks, "_check_live", broken)
     result = batch_mod.run_batch(ctl.inbox, tmp_path / "out", config_mod.load(ROOT / "config"))
     assert [(inv.status, [f.rule for f in inv.findings], inv.total.held) for inv in result.invoices] == [
         ("held", ["X900"], 26360)] * 2
@@ -366,6 +366,6 @@ def test_a_job_error_inside_the_checks_is_not_taken_for_a_bug(ctl, tmp_path, mon
     def refuse(*args):
         raise ConfigError("rates.toml is wrong.")
 
-    monkeypatch.setattr(crosscheck, "_check_live", refuse)
+    monkeypatch.setattr(checks, "_check_live", refuse)
     r = cli(ctl.inbox, tmp_path / "out")
     assert r.exit_code == 3 and r.stderr == "reconcile: rates.toml is wrong.\n"

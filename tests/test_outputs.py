@@ -213,7 +213,8 @@ def test_finance_approval(batch, cfg, tmp_path):
     out = tmp_path / "out"
     write_workbooks(batch, out, cfg)
     book = openpyxl.load_workbook(out / "finance" / "approval.xlsx")
-    assert book.sheetnames == ["Laskut", "Palveluntuottajat", "Pidätetyt päivät", "Havainnot säännöittäin"]
+    assert book.sheetnames == ["Laskut", "Palveluntuottajat", "Pidätetyt päivät", "Aiemmin pidätetyt", "Maksut",
+                               "Havainnot säännöittäin"]
     inv = list(book["Laskut"].iter_rows(min_row=2, values_only=True))
     assert inv[-1][0] == "Yhteensä"
     assert [(r[1], r[3], r[6:11]) for r in inv] == [
@@ -226,8 +227,9 @@ def test_finance_approval(batch, cfg, tmp_path):
     prov = {r[0]: r[3:7] for r in book["Palveluntuottajat"].iter_rows(min_row=2, values_only=True)}
     assert prov[A] == (263.6, 163.6, 50.0, 50.0) and prov["Yhteensä"] == (577.2, 227.2, 100.0, 250.0)
     held = list(book["Pidätetyt päivät"].iter_rows(min_row=2, values_only=True))
-    assert held == [(A, "2026-001", "D-2", "Asiakas Kaksi", "2026-11-04", "F3", "R216",
-                     rules.get("R216").heading("fi"))]
+    assert [r[:2] + r[2:9] for r in held] == [(A, "Testi Oy", "2026-001", "D-2", "Asiakas Kaksi",
+                                               dt.datetime(2026, 11, 4), "F3", "R216", rules.get("R216").heading("fi"))]
+    assert held[0][9:] == (50.0, 0.0, 0.0, 0.0, 50.0, None, None, None, None, None)  # the row's 50.00 held, unanswered
     with zipfile.ZipFile(out / "finance" / "approval.xlsx") as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) == 2

@@ -7,6 +7,7 @@ real browser in test_portal_browser.py.
 from __future__ import annotations
 
 import hashlib
+import re
 import io
 import sqlite3
 
@@ -266,3 +267,42 @@ def test_portal_on_a_postgresql_ledger(pg_url, tmp_path):
         done = finance.post("/finance/2026-11/signoff", data={"csrf": csrf(inv.text), "provider": P1, "invoice": "101"})
         assert f"Signed off by {finance.name}" in text_of(done.text)
         assert (outbox / "ledger.sqlite").exists() is False  # nothing went to a SQLite file
+
+
+def test_finance_resolves_two_held_days_signs_off_and_sees_the_payment(tmp_path):
+    from test_batch import D, write_bill
+
+    from reconcile import batch as batch_mod, config as config_mod
+
+    # Two invoices of P1 bill the same client (D-1) on Wed 2 December: R216 holds that day on both.
+    inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
+    from test_batch import make_registers
+
+    make_registers(inbox)
+    (inbox / "2026-12").mkdir()
+    write_bill(inbox / "2026-12" / "a.xlsx", P1, "501", D(2026, 12, 1), "D-1", H1, [1, 2])
+    write_bill(inbox / "2026-12" / "b.xlsx", P1, "502", D(2026, 12, 1), "D-1", H1, [2])
+    batch_mod.run_batch(inbox, outbox, config_mod.load(ROOT / "config"), batch="2026-12")
+    app = create_app(inbox, outbox, ROOT / "config", workers=1)
+    with TestClient(app):
+        f = Site(tmp_path, inbox, outbox, app).client(lang="en")
+        page = f.get("/finance/2026-12/held")
+        rows = re.findall(r'<tr>\s*<td>([^<]*)</td><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td>.*?'
+                          r'name="answer_(\d+)"', page.text, re.S)
+        assert sorted(r[:4] for r in rows) == [(P1, "501", "D-1", "2026-12-02"), (P1, "502", "D-1", "2026-12-02")]
+        index = {number: i for _, number, _, _, i in rows}
+        r = f.post("/finance/2026-12/held", data={
+            "csrf": csrf(page.text), f"answer_{index['501']}": "pay",
+            f"answer_{index['502']}": "reject", f"reason_{index['502']}": "Billed twice; paid on invoice 501."})
+        assert r.status_code == 200 and "2 answer(s) recorded." in text_of(r.text)
+        assert "answer_" not in r.text  # both answered: no more choices
+        con = sqlite3.connect(outbox / "ledger.sqlite")
+        answers = sorted(con.execute("SELECT invoice_no, resolution, amount_cents, resolved_by FROM resolutions"))
+        con.close()
+        # The day's fee is 50.00: paid into approved on 501, rejected on 502.
+        assert answers == [("501", "pay", 5000, f.name), ("502", "reject", -5000, f.name)]
+        inv = f.get("/finance/2026-12/invoice", params={"provider": P1, "invoice": "501"})
+        done = f.post("/finance/2026-12/signoff", data={"csrf": csrf(inv.text), "provider": P1, "invoice": "501"})
+        assert "Invoice 501 is signed off." in text_of(done.text)
+        payments = text_of(f.get("/finance/2026-12/payments").text)
+        assert "501 invoice €100.00" in payments  # two days at 50.00, the held one paid

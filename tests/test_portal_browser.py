@@ -136,12 +136,17 @@ def test_provider_journey(server, browser_page, tmp_path):
 
 
 def test_finance_journey(server, browser_page, tmp_path):
+    """Finance: resolve two held days (pay one, reject the other with a reason), sign off, see the payment."""
+    from test_batch import D, write_bill
+
     base, root = server
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 900})
-    if not (root / "outbox" / "2026-11").is_dir():  # the provider journey ran the batch; alone, set it up
-        bill(root / "inbox" / "2026-11" / "lasku.xlsx", invoice_no="301", days=(9, 10, 11, 12))
-        batch_mod.run_batch(root / "inbox", root / "outbox", config_mod.load(ROOT / "config"), batch="2026-11")
+    # Two invoices of P1 bill the same client (D-1) on Wed 2 December: R216 holds that day on both.
+    (root / "inbox" / "2026-12").mkdir(exist_ok=True)
+    write_bill(root / "inbox" / "2026-12" / "a.xlsx", P1, "501", D(2026, 12, 1), "D-1", H1, [1, 2])
+    write_bill(root / "inbox" / "2026-12" / "b.xlsx", P1, "502", D(2026, 12, 1), "D-1", H1, [2])
+    batch_mod.run_batch(root / "inbox", root / "outbox", config_mod.load(ROOT / "config"), batch="2026-12")
     link = accounts.invite(str(root / "outbox" / "ledger.sqlite"), "talous", None, True, "en")
     page.goto(f"{base}/signup/{link}")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
@@ -151,19 +156,39 @@ def test_finance_journey(server, browser_page, tmp_path):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base}/finance")
     shot(page, "10_finance_batches")
-    page.get_by_role("link", name="Batch 2026-11").click()
+    page.get_by_role("link", name="Batch 2026-12").click()
     totals = page.locator("table.totals").first.inner_text()
-    assert "approved\t1\t€200.00\t€200.00\t€0.00\t€0.00" in totals  # 4 days at 50.00
+    # 501: day 1 paid (50.00), day 2 held (50.00); 502: its one day held.
+    assert "partly approved\t1\t€100.00\t€50.00\t€50.00\t€0.00" in totals
+    assert "held\t1\t€50.00\t€0.00\t€50.00\t€0.00" in totals
     shot(page, "11_finance_batch")
-    page.get_by_role("link", name="301").click()
-    shot(page, "12_finance_invoice")
-    page.get_by_role("button", name="Sign off").click()
-    assert "Invoice 301 is signed off." in page.content()
-    assert "Signed off by talous" in page.content()
-    shot(page, "13_signed_off")
-    page.get_by_role("link", name="Batch 2026-11").click()
-    page.get_by_role("link", name="Payments").click()
-    shot(page, "14_payments")
-    page.get_by_role("link", name="Batch 2026-11").click()
+
     page.get_by_role("link", name="Held days").click()
-    shot(page, "15_held_days")
+    shot(page, "12_held_days")
+    rows = page.locator("table.held tbody tr")
+    assert rows.count() == 2
+    for i in range(2):
+        row = rows.nth(i)
+        number = row.locator("td").nth(1).inner_text()
+        if number == "501":
+            row.locator("select").select_option("pay")
+        else:
+            row.locator("select").select_option("reject")
+            row.locator("input").fill("Billed twice; paid on invoice 501.")
+    page.get_by_role("button", name="Record the answers").click()
+    assert "2 answer(s) recorded." in page.content()
+    assert page.locator("table.held tbody tr").nth(0).locator("strong").count() == 1
+    shot(page, "13_held_days_resolved")
+
+    page.get_by_role("link", name="Batch 2026-12").click()
+    page.get_by_role("link", name="501").click()
+    shot(page, "14_finance_invoice")
+    page.get_by_role("button", name="Sign off").click()
+    assert "Invoice 501 is signed off." in page.content()
+    assert "Signed off by talous" in page.content()
+    shot(page, "15_signed_off")
+    page.get_by_role("link", name="Batch 2026-12").click()
+    page.get_by_role("link", name="Payments").click()
+    payment = page.locator("table tbody tr").first.inner_text()
+    assert "501" in payment and "invoice" in payment and "€100.00" in payment and "talous" in payment
+    shot(page, "16_payments")

@@ -88,8 +88,9 @@ def test_provider_cannot_see_findings_of_another_provider(site, tmp_path):
     for url in ["/finance", "/finance/2026-11", f"/finance/2026-11/invoice?provider={P2}&invoice=201",
                 "/finance/2026-11/payments", "/finance/2026-11/held"]:
         assert a.get(url).status_code == 404, url
-    assert a.post("/finance/2026-11/signoff", data={"csrf": csrf(a.get("/check").text), "provider": P2,
-                                                    "invoice": "201"}).status_code == 404
+    for url in ["/finance/2026-11/signoff", "/finance/2026-11/held"]:
+        assert a.post(url, data={"csrf": csrf(a.get("/check").text), "provider": P2, "invoice": "201",
+                                 "answer_0": "pay"}).status_code == 404
 
 
 def test_provider_cannot_send_another_providers_workbook(site, tmp_path):
@@ -111,7 +112,7 @@ def test_finance_pages_need_finance_and_a_session(site):
 
 # --- CSRF ----------------------------------------------------------------------------
 
-POSTS = ["/signin", "/signout", "/language", "/check", "/send", "/finance/2026-11/signoff"]
+POSTS = ["/signin", "/signout", "/language", "/check", "/send", "/finance/2026-11/signoff", "/finance/2026-11/held"]
 
 
 @pytest.mark.parametrize("token", [None, "", "wrong-token"])
@@ -119,15 +120,17 @@ def test_every_form_refuses_a_missing_or_wrong_csrf_token(site, tmp_path, token)
     from starlette.routing import Route
 
     posted = {r.path for r in site.app.routes if isinstance(r, Route) and "POST" in (r.methods or ())}
-    assert posted == {*POSTS[:5], "/finance/{batch}/signoff", "/signup/{token}"}  # a new form belongs here too
+    assert posted == {*POSTS[:5], "/finance/{batch}/signoff", "/finance/{batch}/held",
+                      "/signup/{token}"}  # a new form belongs here too
     provider, finance = site.client(P1), site.client()
     name, link = site.invite(P1)
     data = {} if token is None else {"csrf": token}
     before = inbox_files(site)
     workbook = bill(tmp_path / "x.xlsx", invoice_no="555").read_bytes()
-    for who, url in [(provider, u) for u in POSTS[:5]] + [(finance, POSTS[5]), (provider, f"/signup/{link}")]:
+    for who, url in [(provider, u) for u in POSTS[:5]] + [(finance, u) for u in POSTS[5:]] + [
+            (provider, f"/signup/{link}")]:
         fields = {**data, "name": name, "password": PASSWORD, "password2": PASSWORD, "lang": "sv",
-                  "provider": P1, "invoice": "101"}
+                  "provider": P1, "invoice": "101", "answer_0": "pay"}
         files = {"workbook": ("x.xlsx", workbook)} if url in ("/check", "/send") else None
         r = who.post(url, data=fields, files=files)
         assert r.status_code == 403, url

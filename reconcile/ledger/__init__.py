@@ -11,6 +11,7 @@
 """
 
 from reconcile.ledger.store import (Ledger, SignOff, describe, exists, ledger_path, location, lock_path, open_ledger,
-                                    processed)
+                                    processed, stamp)
 
-__all__ = ["Ledger", "SignOff", "describe", "exists", "ledger_path", "location", "lock_path", "open_ledger", "processed"]
+__all__ = ["Ledger", "SignOff", "describe", "exists", "ledger_path", "location", "lock_path", "open_ledger", "processed",
+           "stamp"]

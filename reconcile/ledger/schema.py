@@ -31,11 +31,11 @@ from __future__ import annotations
 from typing import Callable
 
 from sqlalchemy import (BigInteger, CheckConstraint, Column, Connection, ForeignKeyConstraint, Index, Integer,
-                        MetaData, PrimaryKeyConstraint, Table, Text, UniqueConstraint, inspect, select)
+                        MetaData, PrimaryKeyConstraint, Table, Text, UniqueConstraint, inspect, select, text)
 
 from reconcile.errors import LedgerError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TEXT_ = Text().with_variant(Text(collation="C"), "postgresql")
 CENTS = BigInteger()
@@ -85,6 +85,8 @@ days = Table(
     Column("hetu", TEXT_, nullable=False),
     Column("date", TEXT_, nullable=False),
     Column("state", TEXT_, nullable=False),
+    Column("rule", TEXT_),  # version 3: the code that held the day (R216, R218), null for a paid day
+    Column("held_cents", CENTS, nullable=False, server_default="0"),  # version 3: the euros a held day holds
     CheckConstraint("state IN ('paid', 'held')", name="days_state"),
     ForeignKeyConstraint(["batch", "provider_id", "invoice_no"],
                          ["invoices.batch", "invoices.provider_id", "invoices.invoice_no"]),
@@ -128,7 +130,51 @@ lock_holders = Table(  # who holds a database lock (the lock itself is an adviso
 Index("assessments_decision", assessments.c.decision_id)
 Index("days_decision", days.c.decision_id, days.c.date)
 
-# Version 3: the web portal's accounts, one-time links, failed sign-ins, receipts, audit log and settings
+# Version 3 (CONTRACT.md sections 7 and 8): finance's answers on held days, and what to pay.
+# `days` keeps what the runs decided; an answer lives here, so a rerun can keep it or mark it void.
+
+resolutions = Table(
+    "resolutions", METADATA,
+    Column("batch", TEXT_, nullable=False),
+    Column("provider_id", TEXT_, nullable=False),
+    Column("invoice_no", TEXT_, nullable=False),
+    Column("decision_id", TEXT_, nullable=False),
+    Column("hetu", TEXT_, nullable=False),
+    Column("date", TEXT_, nullable=False),
+    Column("rule", TEXT_, nullable=False),
+    Column("resolution", TEXT_, nullable=False),
+    Column("amount_cents", CENTS, nullable=False),  # positive into approved, negative into rejected, 0 when void
+    Column("resolved_by", TEXT_, nullable=False),
+    Column("resolved_at", TEXT_, nullable=False),  # microseconds: orders answers against runs (history as_of)
+    Column("reason", TEXT_, nullable=False, server_default=""),
+    CheckConstraint("resolution IN ('pay', 'reject', 'void')", name="resolutions_resolution"),
+    PrimaryKeyConstraint("batch", "provider_id", "invoice_no", "decision_id", "date", "resolved_at"),
+)
+Index("resolutions_client", resolutions.c.hetu, resolutions.c.date)
+
+payments = Table(
+    "payments", METADATA,
+    Column("batch", TEXT_, nullable=False),
+    Column("provider_id", TEXT_, nullable=False),
+    Column("provider_name", TEXT_, nullable=False, server_default=""),
+    Column("invoice_no", TEXT_, nullable=False),
+    Column("kind", TEXT_, nullable=False),
+    Column("amount_cents", CENTS, nullable=False),
+    Column("signed_off_by", TEXT_, nullable=False),
+    Column("signed_off_at", TEXT_, nullable=False),  # microseconds
+    CheckConstraint("kind IN ('invoice', 'supplement')", name="payments_kind"),
+    PrimaryKeyConstraint("batch", "provider_id", "invoice_no", "signed_off_at"),
+)
+
+
+def _days_v3(conn: Connection) -> None:
+    """Version 3's two new columns of `days` (old held days hold 0.00 until their batch runs again)."""
+    collate = ' COLLATE "C"' if conn.dialect.name == "postgresql" else ""
+    conn.execute(text(f"ALTER TABLE days ADD COLUMN rule TEXT{collate}"))
+    conn.execute(text("ALTER TABLE days ADD COLUMN held_cents BIGINT NOT NULL DEFAULT 0"))
+
+
+# Version 4: the web portal's accounts, one-time links, failed sign-ins, receipts, audit log and settings
 # (reconcile/portal/accounts.py). Keys are random text ids, never autoincrement.
 
 portal_users = Table(
@@ -217,7 +263,8 @@ def create(*names: str) -> Callable[[Connection], None]:
 # version -> what takes a ledger from the version before to it (version 1 is the first ledger ever written).
 STEPS: dict[int, Callable[[Connection], None]] = {
     2: create("runs", "lock_holders", "assessments_decision", "days_decision"),
-    3: create(*PORTAL_TABLES),
+    3: lambda conn: (_days_v3(conn), create("resolutions", "payments")(conn)),
+    4: create(*PORTAL_TABLES),
 }
 assert sorted(STEPS) == list(range(2, SCHEMA_VERSION + 1)), "one step per version after 1"
 
@@ -260,5 +307,6 @@ def prepare(conn: Connection, where: str) -> int:
 
 
 __all__ = ["METADATA", "SCHEMA_VERSION", "STEPS", "TEXT_", "CENTS", "create", "prepare", "version_of", "refuse_newer",
-           "schema_version", "batches", "invoices", "days", "assessments", "runs", "lock_holders",
-           "portal_users", "portal_links", "portal_failures", "portal_receipts", "portal_audit", "portal_settings"]
+           "schema_version", "batches", "invoices", "days", "assessments", "runs", "lock_holders", "resolutions",
+           "payments", "portal_users", "portal_links", "portal_failures", "portal_receipts", "portal_audit",
+           "portal_settings"]

@@ -26,14 +26,14 @@ from pathlib import Path
 from typing import Iterator
 
 import polars as pl
-from sqlalchemy import Connection, Engine, and_, delete, inspect, select, update
+from sqlalchemy import Connection, Engine, and_, delete, exists as sql_exists, func, inspect, literal, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from reconcile import lock as file_lock
 from reconcile.errors import LedgerError, UsageError
 from reconcile.ledger import connect, locking, schema
 from reconcile.ledger.connect import Location
-from reconcile.ledger.schema import assessments, batches, days, invoices, runs
+from reconcile.ledger.schema import assessments, batches, days, invoices, payments, resolutions, runs
 from reconcile.model import History, InvoiceResult
 
 _DAY_SCHEMA = {"hetu": pl.Utf8, "date": pl.Utf8, "decision_id": pl.Utf8, "provider_id": pl.Utf8,
@@ -42,6 +42,10 @@ _INVOICE_SCHEMA = {"provider_id": pl.Utf8, "invoice_no": pl.Utf8, "batch": pl.Ut
                    "billing_month": pl.Utf8, "status": pl.Utf8, "signed_off": pl.Boolean}
 _ASSESSMENT_SCHEMA = {"decision_id": pl.Utf8, "kind": pl.Utf8, "date": pl.Utf8}
 _ASSESSMENT_COLUMNS = {"kykyviisari_date": "kykyviisari", "vat_date": "vat"}
+RESOLUTION_COLUMNS = ("batch", "provider_id", "invoice_no", "decision_id", "hetu", "date", "rule", "resolution",
+                      "amount_cents", "resolved_by", "resolved_at", "reason")
+PAYMENT_COLUMNS = ("batch", "provider_id", "provider_name", "invoice_no", "kind", "amount_cents", "signed_off_by",
+                   "signed_off_at")
 
 
 def location(config_ledger: str, outbox: Path, override: str | None = None) -> str:
@@ -67,6 +71,21 @@ def describe(url_or_path: str) -> str:
 
 def _now(precision: str = "seconds") -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec=precision).replace("+00:00", "Z")
+
+
+def stamp() -> str:
+    """A time to the microsecond: runs and answers are ordered by it (`history(as_of=...)`)."""
+    return _now("microseconds")
+
+
+def _answered(answers: tuple[str, ...], as_of: str | None):
+    """Whether a `days` row has an answer among `answers` (given before `as_of`, when set)."""
+    cond = [resolutions.c.batch == days.c.batch, resolutions.c.provider_id == days.c.provider_id,
+            resolutions.c.invoice_no == days.c.invoice_no, resolutions.c.decision_id == days.c.decision_id,
+            resolutions.c.date == days.c.date, resolutions.c.resolution.in_(answers)]
+    if as_of is not None:
+        cond.append(resolutions.c.resolved_at < as_of)
+    return sql_exists().where(*cond)
 
 
 def _user() -> str:
@@ -152,31 +171,45 @@ class Ledger:
 
     # Reading
 
-    def history(self, exclude_batch: str = "") -> History:
-        """What the ledger knows from every batch but `exclude_batch` ("" excludes none)."""
+    def history(self, exclude_batch: str = "", as_of: str | None = None) -> History:
+        """What the ledger knows from every batch but `exclude_batch` ("" excludes none).
+
+        Finance's answers count (CONTRACT.md section 7): a held day paid by an
+        answer is paid (R217, R205), and an answered day is no longer held (R216
+        across batches). `as_of` (a `stamp()`) shows the ledger as it was then:
+        only batches recorded and answers given before it, as a run saw it.
+        """
         signed = invoices.c.signed_off_at.is_not(None).label("signed_off")
+        recorded = [] if as_of is None else [batches.c.recorded_at < as_of]
+        state = {
+            "paid": or_(days.c.state == "paid", and_(days.c.state == "held", _answered(("pay",), as_of))),
+            "held": and_(days.c.state == "held", ~_answered(("pay", "reject"), as_of)),
+        }
         with self.transaction() as conn:
             day_rows = {}
-            for state in ("paid", "held"):
+            for name, condition in state.items():
                 query = (
                     select(days.c.hetu, days.c.date, days.c.decision_id, days.c.provider_id, days.c.invoice_no,
                            days.c.batch, signed)
                     .join(invoices, and_(days.c.batch == invoices.c.batch, days.c.provider_id == invoices.c.provider_id,
                                          days.c.invoice_no == invoices.c.invoice_no))
-                    .where(days.c.state == state, days.c.batch != exclude_batch)
+                    .join(batches, batches.c.batch == days.c.batch)
+                    .where(condition, days.c.batch != exclude_batch, *recorded)
                     .order_by(days.c.batch, days.c.provider_id, days.c.invoice_no, days.c.hetu, days.c.date,
                               days.c.decision_id)
                 )
-                day_rows[state] = conn.execute(query).all()
+                day_rows[name] = conn.execute(query).all()
             invoice_rows = conn.execute(
                 select(invoices.c.provider_id, invoices.c.invoice_no, invoices.c.batch, invoices.c.billing_month,
                        invoices.c.status, signed)
-                .where(invoices.c.batch != exclude_batch)
+                .join(batches, batches.c.batch == invoices.c.batch)
+                .where(invoices.c.batch != exclude_batch, *recorded)
                 .order_by(invoices.c.batch, invoices.c.provider_id, invoices.c.invoice_no)
             ).all()
             assessment_rows = conn.execute(
                 select(assessments.c.decision_id, assessments.c.kind, assessments.c.date).distinct()
-                .where(assessments.c.batch != exclude_batch)
+                .join(batches, batches.c.batch == assessments.c.batch)
+                .where(assessments.c.batch != exclude_batch, *recorded)
                 .order_by(assessments.c.decision_id, assessments.c.kind, assessments.c.date)
             ).all()
 
@@ -190,6 +223,94 @@ class Ledger:
             invoices=frame(invoice_rows, _INVOICE_SCHEMA, ("billing_month",)),
             assessments=frame(assessment_rows, _ASSESSMENT_SCHEMA, ("date",)),
         )
+
+    def recorded_at(self, batch: str) -> str | None:
+        """When a run last recorded the batch, or None when none did."""
+        with self.transaction() as conn:
+            return conn.execute(select(batches.c.recorded_at).where(batches.c.batch == batch)).scalar()
+
+    def recorded_days(self, batch: str) -> list[tuple[str, str, str, str, str]]:
+        """(provider_id, invoice_no, decision_id, date, state) of every day the batch's run recorded."""
+        with self.transaction() as conn:
+            rows = conn.execute(
+                select(days.c.provider_id, days.c.invoice_no, days.c.decision_id, days.c.date, days.c.state)
+                .where(days.c.batch == batch)
+                .order_by(days.c.provider_id, days.c.invoice_no, days.c.decision_id, days.c.date)
+            ).all()
+        return [tuple(r) for r in rows]
+
+    def resolutions(self, batch: str) -> list[dict]:
+        """Every answer recorded on the batch's held days, void ones included, oldest first."""
+        with self.transaction() as conn:
+            rows = conn.execute(
+                select(*(resolutions.c[c] for c in RESOLUTION_COLUMNS)).where(resolutions.c.batch == batch)
+                .order_by(resolutions.c.resolved_at, resolutions.c.provider_id, resolutions.c.invoice_no,
+                          resolutions.c.decision_id, resolutions.c.date)
+            ).mappings().all()
+        return [dict(r) for r in rows]
+
+    def paid_claims(self, hetus: list[str]) -> list[tuple[str, str, str, str, str]]:
+        """(hetu, date, provider_id, invoice_no, decision_id) of every day paid for these clients,
+        by a run or by finance's answer, in any batch (the ledger as it is now)."""
+        if not hetus:
+            return []
+        wanted = [h.upper() for h in hetus]
+        paid = or_(days.c.state == "paid", and_(days.c.state == "held", _answered(("pay",), None)))
+        with self.transaction() as conn:
+            rows = conn.execute(
+                select(days.c.hetu, days.c.date, days.c.provider_id, days.c.invoice_no, days.c.decision_id)
+                .where(paid, func.upper(days.c.hetu).in_(wanted))
+                .order_by(days.c.hetu, days.c.date, days.c.provider_id, days.c.invoice_no, days.c.decision_id)
+            ).all()
+        return [tuple(r) for r in rows]
+
+    def earlier_held(self, batch: str) -> list[dict]:
+        """Days still held, unanswered, from batches before `batch`: batch, provider_id,
+        invoice_no, decision_id, date, rule, held_cents."""
+        with self.transaction() as conn:
+            rows = conn.execute(
+                select(days.c.batch, days.c.provider_id, days.c.invoice_no, days.c.decision_id, days.c.date,
+                       func.coalesce(days.c.rule, literal("")).label("rule"), days.c.held_cents)
+                .where(days.c.state == "held", days.c.batch < batch, ~_answered(("pay", "reject"), None))
+                .order_by(days.c.batch, days.c.provider_id, days.c.invoice_no, days.c.decision_id, days.c.date)
+            ).mappings().all()
+        return [dict(r) for r in rows]
+
+    def payments(self, batch: str) -> list[dict]:
+        """The batch's payment rows (CONTRACT.md section 8), by invoice, in the order they were written."""
+        with self.transaction() as conn:
+            rows = conn.execute(
+                select(*(payments.c[c] for c in PAYMENT_COLUMNS)).where(payments.c.batch == batch)
+                .order_by(payments.c.provider_id, payments.c.invoice_no, payments.c.signed_off_at)
+            ).mappings().all()
+        return [dict(r) for r in rows]
+
+    def invoice_record(self, batch: str, invoice_no: str, provider_id: str | None) -> tuple:
+        """(provider_id, status, signed_off_by, signed_off_at) of one recorded invoice.
+
+        An unknown invoice is a LedgerError (exit 3), a number several providers
+        used, without `provider_id`, a UsageError (exit 2).
+        """
+        query = (select(invoices.c.provider_id, invoices.c.status, invoices.c.signed_off_by, invoices.c.signed_off_at)
+                 .where(invoices.c.batch == batch, invoices.c.invoice_no == invoice_no)
+                 .order_by(invoices.c.provider_id))
+        if provider_id:
+            query = query.where(invoices.c.provider_id == provider_id)
+        with self.transaction() as conn:
+            rows = conn.execute(query).all()
+        if not rows:
+            whose = f" of provider {provider_id}" if provider_id else ""
+            raise LedgerError(
+                f"Invoice {invoice_no}{whose} is not recorded in batch {batch} of the ledger {self.where}.",
+                "Check the batch and the invoice number in finance/approval.csv; invoices rejected as a whole are not recorded.",
+            )
+        if len(rows) > 1:
+            raise UsageError(
+                f"Invoice number {invoice_no} of batch {batch} belongs to several providers: "
+                f"{', '.join(r[0] for r in rows)}.",
+                "Name one with --provider Y-TUNNUS.",
+            )
+        return tuple(rows[0])
 
     def recorded(self, batch: str) -> tuple[str, str] | None:
         """(run_id, outputs_sha256) of the batch's record, or None."""
@@ -229,13 +350,17 @@ class Ledger:
     # Writing
 
     def record_batch(self, batch: str, run_id: str, results: list[InvoiceResult], outputs_sha256: str = "",
-                     started_at: str | None = None, who: str | None = None) -> None:
+                     started_at: str | None = None, who: str | None = None,
+                     resolutions: list[dict] | None = None) -> None:
         """Replace the batch's record with these results, in one transaction.
 
         Only processed invoices are recorded (`processed`), with their paid and
         held days and the assessment dates of their rows not rejected as a whole.
         `outputs_sha256` ties the record to the outbox written for it (crash recovery).
-        The run is logged in `runs` (who, when, the run it replaced).
+        The run is logged in `runs` (who, when, the run it replaced). Days are
+        recorded as the checks decided them, before finance's answers;
+        `resolutions`, when given, replaces the batch's answers (a rerun keeps
+        those whose day is still held and marks the others void).
         """
         finished = _now("microseconds")
         invoice_rows, day_rows, assessment_rows = [], [], set()
@@ -249,7 +374,7 @@ class Ledger:
             replaced = conn.execute(select(batches.c.run_id).where(batches.c.batch == batch)).scalar()
             for table in (days, assessments, invoices, batches):
                 conn.execute(delete(table).where(table.c.batch == batch))
-            conn.execute(batches.insert().values(batch=batch, run_id=run_id, recorded_at=_now(),
+            conn.execute(batches.insert().values(batch=batch, run_id=run_id, recorded_at=finished,
                                                  outputs_sha256=outputs_sha256))
             for table, rows in ((invoices, invoice_rows), (days, day_rows),
                                 (assessments, [dict(zip(("batch", "decision_id", "kind", "date"), r))
@@ -258,6 +383,38 @@ class Ledger:
                     conn.execute(table.insert(), rows)
             conn.execute(runs.insert().values(batch=batch, run_id=run_id, started_at=started_at or finished,
                                               finished_at=finished, who=who or _user(), replaced_run_id=replaced))
+            if resolutions is not None:
+                _replace_resolutions(conn, batch, resolutions)
+
+    def record_finance(self, batch: str, results: list[InvoiceResult], answers: list[dict], outputs_sha256: str,
+                       sign_off: tuple[str, str, str, str] | None = None, payment: dict | None = None) -> None:
+        """Finance's step on a batch already run, in one transaction: its answers (the
+        batch's whole list), the invoices' totals and statuses after them, the outbox they
+        belong to, and a sign-off (provider_id, invoice_no, who, when) with its payment row."""
+        with self.transaction() as conn:
+            _replace_resolutions(conn, batch, answers)
+            for res in results:
+                if not processed(res):
+                    continue
+                total = res.total
+                conn.execute(
+                    update(invoices)
+                    .where(invoices.c.batch == batch, invoices.c.provider_id == res.provider_id,
+                           invoices.c.invoice_no == res.invoice_no)
+                    .values(status=res.status, approved_cents=total.approved, held_cents=total.held,
+                            rejected_cents=total.rejected)
+                )
+            if sign_off is not None:
+                provider_id, invoice_no, who, at = sign_off
+                conn.execute(
+                    update(invoices)
+                    .where(invoices.c.batch == batch, invoices.c.provider_id == provider_id,
+                           invoices.c.invoice_no == invoice_no, invoices.c.signed_off_at.is_(None))
+                    .values(signed_off_by=who, signed_off_at=at)
+                )
+            if payment is not None:
+                conn.execute(payments.insert().values(**{c: payment[c] for c in PAYMENT_COLUMNS}))
+            conn.execute(update(batches).where(batches.c.batch == batch).values(outputs_sha256=outputs_sha256))
 
     def approve(self, batch: str, invoice_no: str, provider_id: str | None, who: str) -> SignOff:
         """Record finance's sign-off of one invoice of a batch (who, when). A repeat keeps the first."""
@@ -292,6 +449,12 @@ class Ledger:
         return SignOff(batch, provider, invoice_no, status, who, at, already=False)
 
 
+def _replace_resolutions(conn: Connection, batch: str, answers: list[dict]) -> None:
+    conn.execute(delete(resolutions).where(resolutions.c.batch == batch))
+    if answers:
+        conn.execute(resolutions.insert(), [{c: r[c] for c in RESOLUTION_COLUMNS} for r in answers])
+
+
 def _invoice_row(batch: str, res: InvoiceResult) -> dict:
     total = res.total
     return {"batch": batch, "provider_id": res.provider_id, "invoice_no": res.invoice_no,
@@ -305,8 +468,11 @@ def _day_rows(batch: str, res: InvoiceResult) -> list[dict]:
         return []
     return (
         res.day_outcomes.filter(pl.col("outcome").is_in(["paid", "held"]) & pl.col("date").is_not_null())
-        .select("decision_id", "hetu", pl.col("date").dt.strftime("%Y-%m-%d"), pl.col("outcome").alias("state"))
-        .unique(maintain_order=True)
+        .select("decision_id", "hetu", pl.col("date").dt.strftime("%Y-%m-%d"), pl.col("outcome").alias("state"),
+                pl.when(pl.col("outcome") == "held").then(pl.col("rule")).alias("rule"),
+                (pl.col("held_cents").fill_null(0) if "held_cents" in res.day_outcomes.columns
+                 else pl.lit(0, dtype=pl.Int64)).alias("held_cents"))
+        .unique(subset=["decision_id", "hetu", "date", "state"], maintain_order=True)
         .with_columns(batch=pl.lit(batch), provider_id=pl.lit(res.provider_id), invoice_no=pl.lit(res.invoice_no))
         .to_dicts()
     )
@@ -411,4 +577,4 @@ def _prepare(conn: Connection, where: Location, readonly: bool) -> None:
 
 
 __all__ = ["Ledger", "SignOff", "open_ledger", "exists", "location", "ledger_path", "lock_path", "describe",
-           "processed"]
+           "processed", "stamp"]

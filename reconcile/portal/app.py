@@ -67,7 +67,7 @@ from reconcile.ledger import schema
 from reconcile.portal import texts
 from reconcile.portal.accounts import LANGS, AccountError, Accounts, User, open_accounts
 from reconcile.portal.pool import Busy, CheckPool
-from reconcile.service import CheckOutcome, sign_off
+from reconcile.service import CheckOutcome
 from reconcile.text import messages
 from reconcile.write import make_dirs
 from reconcile.write.xlsxutil import safe_name
@@ -98,6 +98,7 @@ class Portal:
     ledger: str
     accounts: Accounts
     pool: CheckPool
+    config: object = None  # reconcile.config.Config
     https: bool = False
     max_upload: int = 50 * 1024 * 1024
     annotated: dict[str, tuple[int, float, str, bytes]] = field(default_factory=dict)  # token -> (user, until, name, bytes)
@@ -624,6 +625,10 @@ async def finance_invoice(request: Request) -> Response:
 
 
 async def finance_signoff(request: Request) -> Response:
+    """Sign an invoice off as `reconcile approve` does (`resolve.finance.approve_invoice`): ledger, payment row,
+    outbox, under the outbox's and the ledger's locks."""
+    from reconcile.resolve import finance
+
     user = await need(request, "finance")
     p = portal(request)
     batch = request.path_params["batch"]
@@ -632,12 +637,16 @@ async def finance_signoff(request: Request) -> Response:
     provider, number = str(form.get("provider") or ""), str(form.get("invoice") or "")
     lang = language(request, user)
     try:
-        done = await run_in_threadpool(sign_off, p.ledger, batch, number, provider or None, user.name)
+        done = await run_in_threadpool(finance.approve_invoice, p.inbox, p.outbox, p.config, batch, number,
+                                       provider or None, p.ledger, user.name)
+    except LockHeld:
+        return message_page(request, user, "locked", 503)
     except ReconcileError as e:
         return message_page(request, user, "sign_off_failed", 409, reason=str(e))
-    await audit(request, user, "sign_off", f"batch={batch} provider={done.provider_id} invoice={done.invoice_no}"
-                                     f"{' (already)' if done.already else ''}")
-    key = "sign_off_already" if done.already else "sign_off_done"
+    paid = done.payment["amount_cents"] if done.payment else 0
+    await audit(request, user, "sign_off", f"batch={batch} provider={done.provider_id} invoice={done.invoice_no} "
+                                           f"payment_cents={paid}{' (again)' if done.already else ''}")
+    key = "sign_off_already" if done.already and done.payment is None else "sign_off_done"
     from urllib.parse import urlencode
 
     query = urlencode({"provider": done.provider_id, "invoice": done.invoice_no,
@@ -652,21 +661,62 @@ async def finance_payments(request: Request) -> Response:
     return render(request, "finance_payments.html", user, batch=folder.name, rows=rows, cents=_cents)
 
 
-async def finance_held(request: Request) -> Response:
-    """Held days: pay or reject with a reason (CONTRACT.md section 7).
+def _held_days(p: Portal, batch: str) -> list[dict]:
+    """The batch's held days as its approval.xlsx lists them (with any answer already given)."""
+    from reconcile.resolve.answers import read_answers
 
-    RESOLVE: this page is to call the resolve code of `reconcile resolve`
-    (`reconcile/resolve/`, another branch). Until it is merged the page only
-    says how to resolve from the command line.
+    path = p.outbox / batch / "finance" / "approval.xlsx"
+    out = []
+    for i, a in enumerate(read_answers(path) if path.is_file() else []):
+        out.append({"i": i, "provider_id": a.provider_id, "invoice_no": a.invoice_no, "decision_id": a.decision_id,
+                    "date": a.date.isoformat() if a.date else "", "resolution": a.resolution, "reason": a.reason})
+    return out
+
+
+async def finance_held(request: Request) -> Response:
+    """Held days: pay or reject, with a reason (CONTRACT.md section 7), by the code of `reconcile resolve`.
+
+    The form's answers become the rows of an answers CSV (the header `reconcile resolve --file` reads)
+    given to `resolve.finance.resolve_batch`: the same rules, refusals, outbox rewrite and ledger record.
     """
+    from reconcile.resolve import finance
+    from reconcile.resolve.answers import CSV_COLUMNS
+
     user = await need(request, "finance")
-    folder = _batch_or_404(portal(request), request.path_params["batch"])
-    try:
-        import reconcile.resolve  # noqa: F401
-        available = True
-    except ImportError:
-        available = False
-    return render(request, "finance_held.html", user, batch=folder.name, available=available)
+    p = portal(request)
+    batch = request.path_params["batch"]
+    _batch_or_404(p, batch)
+    lang = language(request, user)
+    outcome = None
+    if request.method == "POST":
+        form = await checked_form(request)
+        held = {str(d["i"]): d for d in await run_in_threadpool(_held_days, p, batch)}
+        lines = []
+        for i, day in held.items():
+            answer = str(form.get(f"answer_{i}") or "")
+            if answer in ("pay", "reject") and not day["resolution"]:
+                lines.append({"provider_id": day["provider_id"], "invoice_no": day["invoice_no"],
+                              "decision_id": day["decision_id"], "date": day["date"], "resolution": answer,
+                              "reason": str(form.get(f"reason_{i}") or "").strip()})
+        if lines:
+            with tempfile.TemporaryDirectory(prefix="reconcile-answers-") as tmp:
+                answers = Path(tmp) / "answers.csv"
+                with answers.open("w", encoding="utf-8", newline="") as f:
+                    writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
+                    writer.writeheader()
+                    writer.writerows(lines)
+                try:
+                    done = await run_in_threadpool(finance.resolve_batch, p.inbox, p.outbox, p.config, batch,
+                                                   answers, p.ledger, user.name)
+                except LockHeld:
+                    return message_page(request, user, "locked", 503)
+                except ReconcileError as e:
+                    return message_page(request, user, "resolve_failed", 409, reason=str(e))
+            outcome = {"taken": len(done.taken), "refused": [messages.redact(r.reason) for r in done.refused]}
+            await audit(request, user, "resolve", f"batch={batch} taken={len(done.taken)} refused={len(done.refused)}")
+    days = await run_in_threadpool(_held_days, p, batch)
+    return render(request, "finance_held.html", user, batch=batch, days=days, outcome=outcome,
+                  answer_word=lambda a: texts.t(f"answer_{a}", lang) if a else "")
 
 
 # --- the application --------------------------------------------------------------
@@ -711,7 +761,7 @@ def create_app(inbox: Path, outbox: Path, config_dir: Path, ledger: str | None =
     where = ledger_mod.location(cfg.ledger, outbox, ledger)
     accounts = open_accounts(where)
     pool = CheckPool(inbox, config_dir, where, workers=workers or min(2, os.cpu_count() or 1), queue=queue)
-    state = Portal(Path(inbox), Path(outbox), Path(config_dir), where, accounts, pool, https,
+    state = Portal(Path(inbox), Path(outbox), Path(config_dir), where, accounts, pool, config=cfg, https=https,
                    max_upload=cfg.limits.max_uncompressed_mib * 1024 * 1024)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                              finalize=_finalize)
@@ -744,7 +794,7 @@ def create_app(inbox: Path, outbox: Path, config_dir: Path, ledger: str | None =
         Route("/finance/{batch}/invoice", finance_invoice),
         Route("/finance/{batch}/signoff", finance_signoff, methods=["POST"]),
         Route("/finance/{batch}/payments", finance_payments),
-        Route("/finance/{batch}/held", finance_held),
+        Route("/finance/{batch}/held", finance_held, methods=["GET", "POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [

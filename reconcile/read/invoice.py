@@ -64,6 +64,7 @@ from reconcile.read import cells, intake, sheets
 from reconcile.config import Config
 from reconcile.findings import Finding, Location
 from reconcile.model import DAY_COLUMNS, Invoice, Submission
+from reconcile.text.format import euros, hours
 from schemas import ColumnSpec, columns
 from schemas.invoice import GUIDANCE_TYPE_ALIASES, AttendanceKeys, Clients, GuidanceLog, InvoiceHeader
 
@@ -288,9 +289,9 @@ def allowed(model: type, field: str, kind: str) -> str:
 
     def number(v: int) -> str:
         if kind == "euros":
-            return f"{'-' if v < 0 else ''}{abs(v) // 100},{abs(v) % 100:02d}"
+            return euros(v).replace(".", ",")
         if kind == "hours":
-            return str(v // 100) if v % 100 == 0 else f"{v / 100:.2f}".rstrip("0").replace(".", ",")
+            return hours(v, "fi")
         return str(v)
 
     unit = {"euros": " €", "hours": " h"}.get(kind, "")

@@ -46,6 +46,8 @@ def write_outbox(result: BatchResult, staging_dir: Path, config: Config,
     make_dirs(staging_dir)
     csvs.write_findings(result, staging_dir / "audit" / "findings.csv", config.language)
     csvs.write_approval(result, staging_dir / "finance" / "approval.csv")
+    csvs.write_resolutions(result, staging_dir / "finance" / "resolutions.csv")
+    csvs.write_payments(result, staging_dir / "finance" / "payments.csv")
     checkpoint("write")
     if importlib.util.find_spec("reconcile.write.workbooks") is not None:
         from reconcile.write import workbooks

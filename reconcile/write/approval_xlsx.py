@@ -6,12 +6,18 @@ Last stage, once per batch, in the language of the finance files
 - every invoice: claimed, approved, held, rejected, status, findings; batch total;
 - per provider totals and the batch's, with a native chart of approved
   against claimed by provider;
-- the held days that need finance's decision (from each invoice's day outcomes);
+- the held days that need finance's decision, one row per day with the euros it
+  holds (its share of each item of its row), and the two columns finance fills
+  (`Ratkaisu` with a drop-down, `Perustelu`): the only unlocked cells of the
+  protected sheet; a day already answered shows its answer, locked;
+- the days still held, unanswered, from earlier batches (answered with
+  `reconcile resolve --batch <their batch>`); the payment rows (payments.csv);
 - findings by rule with their money effect, with a native chart.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -118,18 +124,9 @@ def write_approval(result: BatchResult, out: Path, lang: str) -> Path:
         chart.set_size({"width": 720, "height": 360})
         providers.ws.insert_chart(providers.row + 2, 1, chart)
 
-    held = _Table(wb, L("held_days"), [L("provider_id"), L("invoice_no"), L("decision"), L("name"), L("date"),
-                                       L("cell"), L("rule"), L("title")], formats)
-    for inv in result.invoices:
-        days = inv.day_outcomes
-        if days is None or days.is_empty():
-            continue
-        for d in days.filter(days["outcome"] == "held").sort("decision_id", "date").iter_rows(named=True):
-            rule = d.get("rule") or ""
-            held.add([inv.provider_id or "", inv.invoice_no or "", d.get("decision_id") or "",
-                      dnames.get(d.get("decision_id") or "", ""), d["date"].isoformat() if d.get("date") else "",
-                      d.get("cell") or "", rule, rules.get(rule).heading(lang) if rule in rules.CATALOGUE else ""])
-    held.finish()
+    _held_sheet(wb, result, lang, formats, pnames, dnames)
+    _earlier_sheet(wb, result, lang, formats, pnames, dnames)
+    _payments_sheet(wb, result, lang, formats)
 
     by_rule = _Table(wb, L("findings_by_rule"), [L("rule"), L("title"), L("severity"), L("count"),
                                                   L("money_effect")], formats)
@@ -153,3 +150,88 @@ def write_approval(result: BatchResult, out: Path, lang: str) -> Path:
         by_rule.ws.insert_chart(1, 6, chart)
     wb.close()
     return out
+
+
+ITEM_LABELS = ("fee", "meals", "meal_comp", "travel")
+
+
+def _held_sheet(wb: xlsxwriter.Workbook, result: BatchResult, lang: str, formats: dict, pnames: dict,
+                dnames: dict) -> None:
+    """One row per held day of the batch; finance answers in the two unlocked columns."""
+    from reconcile.resolve import money
+    from reconcile.resolve.answers import word
+
+    L = lambda key: messages.label(key, lang)  # noqa: E731
+    heads = [L("provider_id"), L("provider"), L("invoice_no"), L("decision"), L("name"), L("date"), L("cell"),
+             L("rule"), L("title"), *(L(i) + " €" for i in ITEM_LABELS), L("held_total"), L("resolution"),
+             L("reason"), L("resolved_by"), L("resolved_at"), L("amount_moved")]
+    table = _Table(wb, L("held_days"), heads, formats)
+    ws = table.ws
+    unlocked = wb.add_format({"locked": False, "bg_color": "#FFF2CC", "border": 1})
+    date_format = wb.add_format({"num_format": "yyyy-mm-dd"})
+    answers = {(r["provider_id"], r["invoice_no"], r["decision_id"], r["date"]): r
+               for r in result.resolutions if r["resolution"] != "void"}
+    answer_col = heads.index(L("resolution"))
+    for inv in result.invoices:
+        days = money.held_days(inv)
+        for d in days.sort("decision_id", "date").iter_rows(named=True):
+            rule = d["rule"] or ""
+            key = (inv.provider_id or "", inv.invoice_no or "", d["decision_id"], d["date"].isoformat())
+            done = answers.get(key)
+            shares = [d[f"{i}_share"] / 100 for i in ITEM_LABELS]
+            row = table.row
+            table.add([inv.provider_id or "", pnames.get(inv.provider_id or "", ""), inv.invoice_no or "",
+                       d["decision_id"] or "", dnames.get(d["decision_id"] or "", ""), "", d["cell"] or "", rule,
+                       rules.get(rule).heading(lang) if rule in rules.CATALOGUE else "", *shares,
+                       d["held_cents"] / 100])
+            ws.write_datetime(row, heads.index(L("date")), dt.datetime.combine(d["date"], dt.time()), date_format)
+            if done:
+                for col, value in ((answer_col, word(done["resolution"], lang)), (answer_col + 1, done["reason"]),
+                                   (answer_col + 2, done["resolved_by"]), (answer_col + 3, done["resolved_at"])):
+                    write_value(ws, row, col, value, formats["plain"])
+                write_value(ws, row, answer_col + 4, done["amount_cents"] / 100, formats["euro"])
+            else:
+                ws.write_blank(row, answer_col, None, unlocked)
+                ws.write_blank(row, answer_col + 1, None, unlocked)
+    for col, width in zip(range(answer_col, answer_col + 5), (10, 30, 12, 27, 10)):
+        table.widths[col] = max(table.widths[col], width)
+    table.widths[heads.index(L("date"))] = max(table.widths[heads.index(L("date"))], 11)
+    last = table.row - 1
+    if last >= 1:
+        ws.data_validation(1, answer_col, last, answer_col, {
+            "validate": "list", "source": [word("pay", lang), word("reject", lang)],
+            "input_title": L("resolution"), "input_message": L("held_help").format(batch=result.batch)[:255],
+        })
+    table.finish()
+    ws.protect("", {"autofilter": True, "sort": True, "format_columns": True, "format_rows": True})
+
+
+def _earlier_sheet(wb: xlsxwriter.Workbook, result: BatchResult, lang: str, formats: dict, pnames: dict,
+                   dnames: dict) -> None:
+    """Days still held, unanswered, from earlier batches: their batch, invoice and euros."""
+    L = lambda key: messages.label(key, lang)  # noqa: E731
+    table = _Table(wb, L("earlier_held"), [L("batch"), L("provider_id"), L("provider"), L("invoice_no"),
+                                            L("decision"), L("name"), L("date"), L("rule"), L("held")], formats)
+    total = 0
+    for d in result.earlier_held:
+        total += d["held_cents"]
+        table.add([d["batch"], d["provider_id"], pnames.get(d["provider_id"], ""), d["invoice_no"], d["decision_id"],
+                   dnames.get(d["decision_id"], ""), d["date"], d["rule"], d["held_cents"] / 100])
+    if result.earlier_held:
+        table.add([L("total"), "", "", "", "", "", "", "", total / 100], bold=True)
+    table.finish()
+
+
+def _payments_sheet(wb: xlsxwriter.Workbook, result: BatchResult, lang: str, formats: dict) -> None:
+    """The payment rows of the batch, as finance/payments.csv has them."""
+    L = lambda key: messages.label(key, lang)  # noqa: E731
+    table = _Table(wb, L("payments"), [L("batch"), L("provider_id"), L("provider"), L("invoice_no"), L("kind"),
+                                        L("amount"), L("signed_off_by"), L("signed_off_at")], formats)
+    total = 0
+    for p in result.payments:
+        total += p["amount_cents"]
+        table.add([p["batch"], p["provider_id"], p["provider_name"], p["invoice_no"], p["kind"],
+                   p["amount_cents"] / 100, p["signed_off_by"], p["signed_off_at"]])
+    if result.payments:
+        table.add([L("total"), "", "", "", "", total / 100, "", ""], bold=True)
+    table.finish()

@@ -22,6 +22,7 @@ from pathlib import Path
 from reconcile.text import messages
 from reconcile.findings import Finding
 from reconcile.model import BatchResult, InvoiceResult
+from reconcile.text.format import euros
 from reconcile.write import make_dirs
 
 FINDINGS_COLUMNS = (
@@ -32,15 +33,15 @@ APPROVAL_COLUMNS = (
     "batch", "provider_id", "invoice_no", "billing_month", "source_file",
     "claimed_eur", "approved_eur", "held_eur", "rejected_eur", "status",
 )
+RESOLUTION_COLUMNS = (
+    "batch", "provider_id", "invoice_no", "decision_id", "date", "rule", "resolution",
+    "amount_eur", "resolved_by", "resolved_at", "reason",
+)
+PAYMENT_COLUMNS = (
+    "batch", "provider_id", "provider_name", "invoice_no", "kind", "amount_eur", "signed_off_by", "signed_off_at",
+)
 NUMERIC = {"amount_eur", "claimed_eur", "approved_eur", "held_eur", "rejected_eur"}
 _CELL_RE = re.compile(r"^([A-Z]+)(\d+)$")
-
-
-def eur(cents: int) -> str:
-    """Integer cents as signed euros with a point and two decimals: -4500 -> `-45.00`."""
-    sign = "-" if cents < 0 else ""
-    whole, frac = divmod(abs(int(cents)), 100)
-    return f"{sign}{whole}.{frac:02d}"
 
 
 def safe_text(value: str) -> str:
@@ -84,7 +85,7 @@ def _finding_rows(result: BatchResult, lang: str) -> list[dict[str, str]]:
             "date": f.date.isoformat() if f.date else "",
             "expected": messages.redact(str(f.expected)),
             "found": messages.redact(str(f.found)),
-            "amount_eur": eur(f.amount_cents),
+            "amount_eur": euros(f.amount_cents),
             "message": messages.message(f, lang),
         }
         key = (source_file, row["sheet"], cell_key(f.location.cell), f.rule, row["decision_id"],
@@ -105,10 +106,10 @@ def _approval_rows(result: BatchResult) -> list[dict[str, str]]:
                 "invoice_no": inv.invoice_no or "",
                 "billing_month": inv.billing_month.strftime("%Y-%m") if inv.billing_month else "",
                 "source_file": inv.source_file,
-                "claimed_eur": eur(total.claimed),
-                "approved_eur": eur(total.approved),
-                "held_eur": eur(total.held),
-                "rejected_eur": eur(total.rejected),
+                "claimed_eur": euros(total.claimed),
+                "approved_eur": euros(total.approved),
+                "held_eur": euros(total.held),
+                "rejected_eur": euros(total.rejected),
                 "status": inv.status,
             }
         )
@@ -133,3 +134,17 @@ def write_findings(result: BatchResult, path: Path, lang: str) -> None:
 def write_approval(result: BatchResult, path: Path) -> None:
     """`finance/approval.csv`: one row per workbook of the batch."""
     _write(path, APPROVAL_COLUMNS, _approval_rows(result))
+
+
+def write_resolutions(result: BatchResult, path: Path) -> None:
+    """`finance/resolutions.csv`: every answer on the batch's held days (CONTRACT.md section 7), oldest first."""
+    rows = [{**{c: str(r.get(c) or "") for c in RESOLUTION_COLUMNS}, "amount_eur": euros(r["amount_cents"])}
+            for r in result.resolutions]
+    _write(path, RESOLUTION_COLUMNS, rows)
+
+
+def write_payments(result: BatchResult, path: Path) -> None:
+    """`finance/payments.csv`: what to pay, one row per sign-off (CONTRACT.md section 8)."""
+    rows = [{**{c: str(p.get(c) or "") for c in PAYMENT_COLUMNS}, "amount_eur": euros(p["amount_cents"])}
+            for p in result.payments]
+    _write(path, PAYMENT_COLUMNS, rows)

@@ -60,7 +60,7 @@ class Job:
 
 def invoice_folder(inv: InvoiceResult) -> Path:
     """Where a submission's files go, relative to the batch outbox (before de-duplication)."""
-    duplicate = inv.status == "duplicate" or any(f.rule == "F007" for f in inv.findings)
+    duplicate = inv.status == "duplicate" or inv.rejected_by == "F007"
     if inv.provider_id and inv.invoice_no and not duplicate:
         return Path("providers") / safe_name(inv.provider_id) / safe_name(inv.invoice_no)
     return Path("rejected") / safe_name(inv.source_file)
@@ -77,8 +77,7 @@ def jobs(result: BatchResult) -> list[Job]:
             n += 1
             folder = folder.with_name(f"{invoice_folder(inv).name}__{n}")
         used.add(folder)
-        whole = inv.invoice.fatal or any(f.rule.startswith("F") for f in inv.findings)  # rejected as a whole
-        out.append(Job(inv, folder, not whole and folder.parts[0] == "providers"))
+        out.append(Job(inv, folder, not inv.rejected_as_whole and folder.parts[0] == "providers"))
     return out
 
 
@@ -141,6 +140,7 @@ def write_workbooks(result: BatchResult, out_dir: Path, config: Config, lang: st
             progress.step("write", done, len(todo))
         result.timings["annotate"] = time.perf_counter() - clock
         write_reports(result, out_dir, config, lang)
+        write_resolutions(result, todo, out_dir)
         return
     size = -(-len(todo) // (workers * CHUNKS_PER_WORKER))
     chunks = [[slim(job) for job in todo[i:i + size]] for i in range(0, len(todo), size)]
@@ -150,6 +150,7 @@ def write_workbooks(result: BatchResult, out_dir: Path, config: Config, lang: st
         futures = [pool.submit(write_chunk, chunk, batch, out_dir) for chunk in chunks]
         reports = time.perf_counter()
         write_reports(result, out_dir, config, lang)  # meanwhile, here
+        write_resolutions(result, todo, out_dir)
         reports = time.perf_counter() - reports
         done = 0
         pending = set(futures)
@@ -165,6 +166,19 @@ def write_workbooks(result: BatchResult, out_dir: Path, config: Config, lang: st
                        "unchanged.") from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def write_resolutions(result: BatchResult, todo: list[Job], out_dir: Path) -> None:
+    """resolution.xlsx beside the annotated copy of every invoice finance answered a held day of."""
+    if not result.resolutions:
+        return
+    from reconcile.write.resolution_xlsx import write_resolution
+
+    for job in todo:
+        inv = job.result
+        mine = [r for r in result.resolutions if (r["provider_id"], r["invoice_no"]) == (inv.provider_id, inv.invoice_no)]
+        if mine and job.annotated:
+            write_resolution(inv, result.batch, mine, out_dir / job.folder / "resolution.xlsx")
 
 
 def write_reports(result: BatchResult, out_dir: Path, config: Config, lang: str) -> None:
