@@ -19,7 +19,7 @@ import sqlite3
 
 import hostile
 import pytest
-from portal_site import H1, H2, P1, P2, PASSWORD, ROOT, Site, bill, csrf, make_inbox, text_of
+from portal_site import H1, H2, P1, P2, PASSWORD, ROOT, Site, bill, csrf, make_inbox
 from starlette.testclient import TestClient
 
 from reconcile.portal import accounts

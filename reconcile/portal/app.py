@@ -26,6 +26,10 @@ after the newest batch run. It is written atomically (a temporary file in
 `inbox/.portal-incoming/`, fsync, rename) while the portal holds the outbox's
 lock, so a run never sees half a file and a batch that has been run takes no
 more files.
+
+Finance: a sign-off is `resolve.finance.approve_invoice` and answers on held
+days go to `resolve.finance.resolve_batch` (as an answers CSV), the very code
+of `reconcile approve` and `reconcile resolve`, under the same locks.
 """
 
 from __future__ import annotations
@@ -36,7 +40,6 @@ import datetime as dt
 import hmac
 import logging
 import os
-import re
 import secrets
 import shutil
 import tempfile
