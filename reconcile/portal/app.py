@@ -79,6 +79,7 @@ HERE = Path(__file__).parent
 SESSION_COOKIE = "reconcile_session"
 SESSION_SECONDS = 8 * 3600
 ANNOTATED_SECONDS = 600
+KEPT_BYTES = 256 * 1024 * 1024  # uploads kept in memory for their annotated copy, all users together
 MIN_PASSWORD = 12
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATUSES = ("approved", "partly_approved", "held", "rejected", "duplicate")
@@ -104,7 +105,9 @@ class Portal:
     config: object = None  # reconcile.config.Config
     https: bool = False
     max_upload: int = 50 * 1024 * 1024
-    annotated: dict[str, tuple[int, float, str, bytes]] = field(default_factory=dict)  # token -> (user, until, name, bytes)
+    # token -> (user id, until, file name, the uploaded bytes): a checked workbook waits here, in memory only,
+    # for the download of its annotated copy
+    annotated: dict[str, tuple[str, float, str, bytes]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def keep_annotated(self, user: User, name: str, data: bytes) -> str:
@@ -113,7 +116,8 @@ class Portal:
         with self.lock:
             for key in [k for k, v in self.annotated.items() if v[1] < now]:
                 del self.annotated[key]
-            while len(self.annotated) >= 500:  # memory bound: the oldest copies go first
+            # Memory bound: the oldest go first when the kept uploads would pass KEPT_BYTES.
+            while self.annotated and sum(len(v[3]) for v in self.annotated.values()) + len(data) > KEPT_BYTES:
                 del self.annotated[next(iter(self.annotated))]
             self.annotated[token] = (user.id, now + ANNOTATED_SECONDS, name, data)
         return token
@@ -347,13 +351,14 @@ async def _check_page(request: Request) -> Response:
         return refused
     name = _display_name(upload)
     with _saved(upload) as path:
-        out, failed = await _run_check(request, user, path, name, annotated=True)
-    if failed:
-        return failed
-    await audit(request, user, "check", f"file={name} sha256={out.sha256}")
-    if out.provider_id and out.provider_id != user.provider_id:
-        return _not_yours(request, user, out)
-    token = portal(request).keep_annotated(user, name, out.annotated) if out.annotated else None
+        out, failed = await _run_check(request, user, path, name, annotated=False)
+        if failed:
+            return failed
+        await audit(request, user, "check", f"file={name} sha256={out.sha256}")
+        if out.provider_id and out.provider_id != user.provider_id:
+            return _not_yours(request, user, out)
+        # The annotated copy is made only when asked for: the upload waits in memory for it.
+        token = portal(request).keep_annotated(user, name, path.read_bytes()) if not out.whole_file_rejected else None
     return render(request, "check_result.html", user, out=out, token=token)
 
 
@@ -364,8 +369,16 @@ async def annotated_copy(request: Request) -> Response:
         kept = p.annotated.get(request.path_params["token"])
     if kept is None or kept[0] != user.id or kept[1] < time.monotonic():
         raise HTTPException(404)
+    with tempfile.TemporaryDirectory(prefix="reconcile-portal-") as tmp:
+        path = Path(tmp) / "upload.xlsx"
+        path.write_bytes(kept[3])
+        out, failed = await _run_check(request, user, path, kept[2], annotated=True)
+    if failed:
+        return failed
+    if out.annotated is None:
+        raise HTTPException(404)
     stem = safe_name(Path(kept[2]).stem)
-    return Response(kept[3], media_type=XLSX,
+    return Response(out.annotated, media_type=XLSX,
                     headers={"content-disposition": f'attachment; filename="{stem}_annotated.xlsx"'})
 
 
