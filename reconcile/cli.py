@@ -300,3 +300,51 @@ def report(inbox: Path, outbox: Path, config_dir: Path, first: str, last: str, l
     for line in missing_text(figures, "en"):
         click.echo(line)
     click.echo(f"Results: {folder}/trends.xlsx and trends.csv.")
+
+
+@main.command()
+@common_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--ledger", metavar="PATH|URL", help=LEDGER_HELP)
+@click.option("--https", "behind_https", is_flag=True,
+              help="Behind an https reverse proxy on this machine: Secure cookies, trust its X-Forwarded-* headers.")
+@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes for checks (default: 2, at most the cores).")
+def serve(inbox: Path, outbox: Path, config_dir: Path, host: str, port: int, ledger: str | None, behind_https: bool,
+          workers: int | None) -> None:
+    """Serve the web portal: providers check, send and fetch invoices; finance reviews and signs off."""
+    from reconcile.portal import app as portal_app
+
+    portal_app.serve(inbox, outbox, config_dir, host=host, port=port, ledger=ledger, https=behind_https,
+                     workers=workers)
+
+
+@main.group()
+def users() -> None:
+    """Accounts of the web portal."""
+
+
+@users.command("add")
+@common_options
+@click.argument("name")
+@click.option("--provider", "provider_id", metavar="Y-TUNNUS", help="A provider's account, for this Y-tunnus.")
+@click.option("--finance", is_flag=True, help="A finance account.")
+@click.option("--lang", type=click.Choice(["fi", "sv", "en"]), default="fi", show_default=True,
+              help="The account's first language (the person can change it).")
+@click.option("--url", "base_url", default="http://127.0.0.1:8000", show_default=True,
+              help="The portal's address as people reach it (the reverse proxy's https address).")
+@click.option("--ledger", metavar="PATH|URL", help=LEDGER_HELP)
+def users_add(inbox: Path, outbox: Path, config_dir: Path, name: str, provider_id: str | None, finance: bool,
+              lang: str, base_url: str, ledger: str | None) -> None:
+    """Add a portal account and print its one-time sign-up link (valid 7 days).
+
+    For an existing account of the same kind, prints a new link (the old ones stop working).
+    """
+    from reconcile import config
+    from reconcile.ledger import store as ledger_mod
+    from reconcile.portal import accounts
+
+    cfg = config.load(config_dir)
+    token = accounts.invite(ledger_mod.location(cfg.ledger, outbox, ledger), name, provider_id, finance, lang)
+    click.echo(f"{base_url.rstrip('/')}/signup/{token}")
+    click.echo(f"One-time link for {name}, valid {accounts.LINK_DAYS} days.", err=True)

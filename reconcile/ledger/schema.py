@@ -36,7 +36,7 @@ from sqlalchemy import (BigInteger, CheckConstraint, Column, Connection, Foreign
 
 from reconcile.errors import LedgerError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 class _Text(TypeDecorator):
     """TEXT, compared byte-wise on both backends: COLLATE "C" on PostgreSQL (SQLite's own order).
@@ -219,6 +219,75 @@ def _days_v4(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE days ADD COLUMN held_cents BIGINT NOT NULL DEFAULT 0"))
 
 
+# Version 5: the web portal's accounts, one-time links, failed sign-ins, receipts, audit log and settings
+# (reconcile/portal/accounts.py). Keys are random text ids, never autoincrement.
+
+portal_users = Table(
+    "portal_users", METADATA,
+    Column("id", TEXT_, primary_key=True),
+    Column("name", TEXT_, nullable=False, unique=True),  # the login name
+    Column("role", TEXT_, nullable=False),
+    Column("provider_id", TEXT_),
+    Column("language", TEXT_, nullable=False, server_default="fi"),
+    Column("password_hash", TEXT_, nullable=False, server_default=""),  # Argon2; empty until the link is used
+    Column("created_at", TEXT_, nullable=False),
+    CheckConstraint("role IN ('provider', 'finance')", name="portal_users_role"),
+)
+
+portal_links = Table(  # one-time sign-up links: only the token's sha256
+    "portal_links", METADATA,
+    Column("token_sha256", TEXT_, primary_key=True),
+    Column("user_id", TEXT_, nullable=False),
+    Column("expires_at", TEXT_, nullable=False),
+    Column("used_at", TEXT_),
+    ForeignKeyConstraint(["user_id"], ["portal_users.id"]),
+)
+
+portal_failures = Table(  # failed sign-ins, for throttling
+    "portal_failures", METADATA,
+    Column("id", TEXT_, primary_key=True),
+    Column("account", TEXT_, nullable=False),
+    Column("address", TEXT_, nullable=False),
+    Column("at", TEXT_, nullable=False),
+)
+Index("portal_failures_at", portal_failures.c.at)
+
+portal_receipts = Table(  # what a provider sent to a batch
+    "portal_receipts", METADATA,
+    Column("id", TEXT_, primary_key=True),
+    Column("user_id", TEXT_, nullable=False),
+    Column("provider_id", TEXT_, nullable=False),
+    Column("batch", TEXT_, nullable=False),
+    Column("file_name", TEXT_, nullable=False),
+    Column("original_name", TEXT_, nullable=False),
+    Column("sha256", TEXT_, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("invoice_no", TEXT_),
+    Column("at", TEXT_, nullable=False),
+    ForeignKeyConstraint(["user_id"], ["portal_users.id"]),
+)
+Index("portal_receipts_provider", portal_receipts.c.provider_id)
+
+portal_audit = Table(  # who did what when: file names and sha256, never a henkilötunnus
+    "portal_audit", METADATA,
+    Column("at", TEXT_, nullable=False),  # microseconds
+    Column("id", TEXT_, nullable=False),
+    Column("who", TEXT_, nullable=False),
+    Column("address", TEXT_, nullable=False, server_default=""),
+    Column("action", TEXT_, nullable=False),
+    Column("detail", TEXT_, nullable=False, server_default=""),
+    PrimaryKeyConstraint("at", "id"),
+)
+
+portal_settings = Table(  # the session-signing secret
+    "portal_settings", METADATA,
+    Column("name", TEXT_, primary_key=True),
+    Column("value", TEXT_, nullable=False),
+)
+
+PORTAL_TABLES = ("portal_users", "portal_links", "portal_failures", "portal_receipts", "portal_audit",
+                 "portal_settings")
+
 LEDGER_TABLES = frozenset({"schema_version", "batches", "invoices", "days", "assessments"})  # of every version
 
 
@@ -241,6 +310,7 @@ STEPS: dict[int, Callable[[Connection], None]] = {
     2: create("runs", "lock_holders", "assessments_decision", "days_decision"),
     3: create("trend_batches", "trend_rows"),
     4: lambda conn: (_days_v4(conn), create("resolutions", "payments")(conn)),
+    5: create(*PORTAL_TABLES),
 }
 assert sorted(STEPS) == list(range(2, SCHEMA_VERSION + 1)), "one step per version after 1"
 
@@ -284,4 +354,5 @@ def prepare(conn: Connection, where: str) -> int:
 
 __all__ = ["METADATA", "SCHEMA_VERSION", "STEPS", "TEXT_", "CENTS", "create", "prepare", "version_of", "refuse_newer",
            "schema_version", "batches", "invoices", "days", "assessments", "runs", "lock_holders", "trend_batches",
-           "trend_rows", "resolutions", "payments"]
+           "trend_rows", "resolutions", "payments", "portal_users", "portal_links", "portal_failures",
+           "portal_receipts", "portal_audit", "portal_settings"]
