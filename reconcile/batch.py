@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -51,7 +52,8 @@ from reconcile.read import intake, invoice, registers as registers_mod
 from reconcile import ledger as ledger_mod
 from reconcile.report import rows as report_rows
 from reconcile.config import Config
-from reconcile.errors import ConfigError, JobError, UsageError
+from reconcile.errors import ConfigError, JobError, LedgerError, UsageError
+from reconcile.text.format import euros as eur
 from reconcile.model import BatchResult, History, Invoice, InvoiceResult, Registers
 from reconcile.periods import parse_month
 from reconcile.write import make_dirs, write_outbox
@@ -89,13 +91,63 @@ def choose_batch(inbox: Path, batch: str | None) -> str:
     return found[-1]
 
 
-def run_id(batch: str, config: Config, inputs: dict[str, str]) -> str:
-    """12 hex digits from the program version, the config and every input's hash: same inputs, same id."""
+def run_id(batch: str, config: Config, inputs: dict[str, str], history: History | None = None) -> str:
+    """12 hex digits from the program version, the config, every input's hash and the ledger history
+    the run read: the same inputs and the same history give the same id, and the same outputs."""
     digest = hashlib.sha256()
     digest.update(f"{__version__}\n{batch}\n{config.sha256}\n".encode())
     for path, sha in sorted(inputs.items()):
         digest.update(f"{path}\0{sha}\n".encode())
+    if history is not None:
+        for name in ("paid_days", "held_days", "invoices", "assessments"):
+            frame = getattr(history, name)
+            digest.update(f"{name}\n".encode())
+            digest.update(frame.sort(frame.columns).write_csv().encode())
     return digest.hexdigest()[:12]
+
+
+def refuse_changed(batch: str, signed: list[tuple[str, str]], previous: tuple[str, str] | None,
+                   result: BatchResult, outbox: Path) -> None:
+    """A batch with a signed-off invoice is final: it may be rebuilt from unchanged inputs, never re-run on
+    changed ones (that would re-pay its days). Names what changed when the earlier manifest is still there."""
+    if previous is not None and previous[0] == result.run_id:
+        return
+    provider_id, invoice_no = signed[0]
+    changed = ""
+    try:
+        earlier = json.loads((outbox / batch / MANIFEST).read_text(encoding="utf-8"))["inputs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        earlier = None
+    if earlier is not None:
+        now = result.inputs
+        parts = [f"{label}: {', '.join(sorted(names))}" for label, names in (
+            ("added", set(now) - set(earlier)), ("removed", set(earlier) - set(now)),
+            ("changed", {k for k in set(now) & set(earlier) if now[k] != earlier[k]})) if names]
+        changed = f" What changed since run {previous[0] if previous else '?'}: " + ("; ".join(parts) or
+                                                                                     "the configuration or the ledger's earlier batches") + "."
+    raise LedgerError(
+        f"Batch {batch} cannot be run again on changed inputs: invoice {invoice_no} of {provider_id} is already "
+        f"signed off ({len(signed)} signed-off invoice(s) in all).{changed}",
+        "Send corrections in a later batch; with the inputs as they were, the batch's outbox is rebuilt.",
+    )
+
+
+def _replaces(previous: tuple[str, str] | None, before: list[dict], result: BatchResult) -> dict | None:
+    """What a run that replaces the batch's earlier record of other inputs changes: previous run id,
+    invoices added and removed (recorded ones: those not rejected as a whole), euro totals before and after."""
+    if previous is None or previous[0] == result.run_id:
+        return None
+    now = [inv for inv in result.invoices if ledger_mod.processed(inv)]
+    keys_before = {f"{r['provider_id']}/{r['invoice_no']}" for r in before}
+    keys_now = {f"{inv.provider_id}/{inv.invoice_no}" for inv in now}
+    money = ("claimed", "approved", "held", "rejected")
+    return {
+        "previous_run_id": previous[0],
+        "invoices_added": sorted(keys_now - keys_before),
+        "invoices_removed": sorted(keys_before - keys_now),
+        "totals_before_eur": {m: eur(sum(r[f"{m}_cents"] for r in before)) for m in money},
+        "totals_after_eur": {m: eur(sum(getattr(inv.total, m) for inv in now)) for m in money},
+    }
 
 
 def _rel(path: Path, inbox: Path) -> str:
@@ -174,14 +226,17 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
     with lock.hold(outbox / ".reconcile.lock", command, f"the outbox {outbox}"), \
             ledger_mod.open_ledger(where, holder=command) as book:  # the ledger's writer lock, held to the end
         recover(outbox, book)
-        book.refuse_if_signed_off(batch)
+        previous, signed = book.recorded(batch), book.signed_off(batch)
+        before = book.batch_invoices(batch) if previous else []
+        # A signed-off batch is final; run again, it is rebuilt from the ledger as that run saw it.
+        as_of = book.recorded_at(batch) if signed else None
 
         clock = time.perf_counter()
         registers, submissions, ignored, invoices = read_batch(inbox, batch, config)
         progress.step("read", len(invoices), len(submissions))
         timings = {"read": time.perf_counter() - clock}
         _pause("read")
-        history = book.history(exclude_batch=batch, before=batch, scope=history_scope(invoices, registers))
+        history = book.history(exclude_batch=batch, before=batch, scope=history_scope(invoices, registers), as_of=as_of)
         require_rates(invoices, config, batch)
         results, register_findings = check_invoices(invoices, registers, history, config, batch)
         progress.step("reconcile", len(results), len(results))
@@ -191,7 +246,7 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
         inputs.update({_rel(sub.path, inbox): sub.sha256 for sub in submissions})
         result = BatchResult(
             batch=batch,
-            run_id=run_id(batch, config, inputs),
+            run_id=run_id(batch, config, inputs, history),
             started=started,
             finished=None,
             invoices=results,
@@ -202,6 +257,11 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
             timings=timings,
             history=history,
         )
+        if signed:
+            refuse_changed(batch, signed, previous, result, outbox)
+            result.rebuilt = True
+        else:
+            result.replaces = _replaces(previous, before, result)
         from reconcile.resolve import finance  # finance's earlier answers: kept, re-priced or voided
 
         result, resolutions = finance.for_run(result, book)
@@ -222,10 +282,11 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
                                "the previous results and the ledger are unchanged.") from None
             _pause("ledger")
             clock = time.perf_counter()
-            book.record_batch(batch, result.run_id, result.invoices, outputs_sha256=sha256_file(ready / MANIFEST),
-                              started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
-                              trend_rows=report_rows.batch_rows(results, registers, ledger_mod.processed),
-                              resolutions=resolutions)
+            if not result.rebuilt:  # a rebuilt batch leaves the ledger as it was
+                book.record_batch(batch, result.run_id, result.invoices, outputs_sha256=sha256_file(ready / MANIFEST),
+                                  started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                                  trend_rows=report_rows.batch_rows(results, registers, ledger_mod.processed),
+                                  resolutions=resolutions)
         except BaseException:  # nothing committed: the previous outbox and ledger stand
             shutil.rmtree(staging, ignore_errors=True)
             shutil.rmtree(ready, ignore_errors=True)

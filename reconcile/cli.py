@@ -138,6 +138,14 @@ def run(inbox: Path, outbox: Path, config_dir: Path, batch: str | None, ledger: 
                    "The batch's outputs were written all the same.")
     for line in summary_lines(result):
         click.echo(line)
+    if result.rebuilt:
+        click.echo(f"Batch {result.batch} has signed-off invoices and its inputs are unchanged: its outbox was "
+                   "rebuilt, the ledger is unchanged.")
+    if result.replaces:
+        r = result.replaces
+        click.echo(f"This run replaces run {r['previous_run_id']} of batch {result.batch}: "
+                   f"{len(r['invoices_added'])} invoice(s) added, {len(r['invoices_removed'])} removed; "
+                   f"approved {r['totals_before_eur']['approved']} EUR before, {r['totals_after_eur']['approved']} EUR now.")
     folder = outbox / result.batch
     click.echo(f"Results: {folder}/ (finance/approval.xlsx for finance, audit/ for auditors, providers/ and rejected/ for each provider).")
 

@@ -260,6 +260,10 @@ class BatchResult:
     # payment rows, and the days still held from earlier batches. Dicts as `ledger.store` gives them.
     resolutions: list[dict] = field(default_factory=list)
     payments: list[dict] = field(default_factory=list)
+    # A run that replaced the batch's earlier record of other inputs: the previous run id, invoices
+    # added and removed, totals before and after (manifest and terminal); None otherwise.
+    replaces: dict | None = None
+    rebuilt: bool = False  # a signed-off batch run again on unchanged inputs: outbox rebuilt, ledger untouched
     earlier_held: list[dict] = field(default_factory=list)
 
     @property

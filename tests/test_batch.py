@@ -286,6 +286,9 @@ def test_signed_off_batch_is_not_run_again(inbox, tmp_path, cfg, ledger_url):
     with ledger_mod.open_ledger(ledger_url) as book:
         book.approve("2026-11", "101", None, "maija")
     before = dump(ledger_url)
+    assert batch_mod.run_batch(inbox, outbox, cfg, ledger=ledger_url).rebuilt  # unchanged inputs: files rebuilt
+    assert dump(ledger_url) == before
+    shutil.copy(inbox / "2026-11" / "yksi.xlsx", inbox / "2026-11" / "uusi.xlsx")
     with pytest.raises(LedgerError, match="already signed off"):
         batch_mod.run_batch(inbox, outbox, cfg, ledger=ledger_url)
     assert dump(ledger_url) == before

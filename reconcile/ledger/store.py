@@ -414,6 +414,14 @@ class Ledger:
             row = conn.execute(select(batches.c.run_id, batches.c.outputs_sha256).where(batches.c.batch == batch)).first()
         return tuple(row) if row else None
 
+    def batch_invoices(self, batch: str) -> list[dict]:
+        """The batch's recorded invoices: provider_id, invoice_no and their euro totals in cents."""
+        cols = ("provider_id", "invoice_no", "claimed_cents", "approved_cents", "held_cents", "rejected_cents")
+        with self.transaction() as conn:
+            rows = conn.execute(select(*(invoices.c[c] for c in cols)).where(invoices.c.batch == batch)
+                                .order_by(invoices.c.provider_id, invoices.c.invoice_no)).mappings().all()
+        return [dict(r) for r in rows]
+
     def signed_off(self, batch: str) -> list[tuple[str, str]]:
         """(provider_id, invoice_no) of the batch's signed-off invoices."""
         with self.transaction() as conn:

@@ -152,7 +152,7 @@ def recheck(inbox: Path, config: Config, batch: str, book: ledger_mod.Ledger) ->
     results, register_findings = batch_mod.check_invoices(invoices, registers, history, config, batch)
     inputs = {batch_mod._rel(sub.path, inbox): sub.sha256 for sub in registers.sources.values()}
     inputs.update({batch_mod._rel(sub.path, inbox): sub.sha256 for sub in submissions})
-    result = BatchResult(batch=batch, run_id=batch_mod.run_id(batch, config, inputs), started=started, finished=None,
+    result = BatchResult(batch=batch, run_id=batch_mod.run_id(batch, config, inputs, history), started=started, finished=None,
                          invoices=results, register_findings=register_findings, registers=registers,
                          ignored=sorted(ignored), inputs=inputs, history=history)
     again = f"Run the batch again first (reconcile run --batch {batch}), then answer its held days."

@@ -49,7 +49,7 @@ def manifest(result: BatchResult, out_dir: Path, config: Config) -> dict:
     statuses = Counter(inv.status for inv in result.invoices)
     rules = Counter(f.rule for f in result.findings)
     rows = sum(inv.rows.height for inv in result.invoices if inv.rows is not None)
-    return {
+    content = {
         "run_id": result.run_id,
         "batch": result.batch,
         "started": _utc(result.started),
@@ -70,6 +70,9 @@ def manifest(result: BatchResult, out_dir: Path, config: Config) -> dict:
             "findings_by_rule": dict(sorted(rules.items())),
         },
     }
+    if result.replaces is not None:  # a run of other inputs replaced the batch's earlier record
+        content["replaces"] = result.replaces
+    return content
 
 
 def rates_applied(result: BatchResult, config: Config) -> dict[str, dict[str, str]]:
