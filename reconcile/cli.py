@@ -172,19 +172,39 @@ def summary_lines(result: Any) -> list[str]:
 @main.command()
 @common_options
 @click.option("--batch", required=True, metavar="YYYY-MM", help="Batch the invoice was processed in.")
-@click.option("--invoice", "invoice_no", required=True, metavar="NO", help="Invoice number.")
+@click.option("--invoice", "invoice_no", metavar="NO", help="Invoice number.")
+@click.option("--all-approved", is_flag=True, help="Sign off every invoice of the batch whose status is approved.")
 @click.option("--provider", metavar="Y-TUNNUS", help="Provider, when several share the invoice number.")
 @click.option("--ledger", metavar="PATH|URL", help=LEDGER_HELP)
-def approve(inbox: Path, outbox: Path, config_dir: Path, batch: str, invoice_no: str, provider: str | None, ledger: str | None) -> None:
-    """Record finance's sign-off of an invoice and write its payment row; its days can never be paid again."""
+def approve(inbox: Path, outbox: Path, config_dir: Path, batch: str, invoice_no: str | None, all_approved: bool,
+            provider: str | None, ledger: str | None) -> None:
+    """Record finance's sign-off of an invoice (or of every approved one) and write its payment row;
+    its days can never be paid again."""
     import getpass
 
     from reconcile import config
+    from reconcile.errors import UsageError
     from reconcile.resolve import finance
+
+    if bool(invoice_no) == all_approved:
+        raise UsageError("Give either --invoice NO or --all-approved.")
+    cfg = config.load(config_dir)
+    if all_approved:
+        chosen = finance.approved_unsigned(outbox, cfg, batch, ledger)
+        if not chosen:
+            click.echo(f"Batch {batch} has no approved invoice waiting for sign-off.")
+        for provider_id, number in chosen:
+            _say_approved(batch, finance.approve_invoice(inbox, outbox, cfg, batch, number, provider_id, ledger,
+                                                         getpass.getuser()))
+    else:
+        _say_approved(batch, finance.approve_invoice(inbox, outbox, cfg, batch, invoice_no, provider, ledger,
+                                                     getpass.getuser()))
+    click.echo(f"Payments: {outbox / batch / 'finance' / 'payments.csv'}")
+
+
+def _say_approved(batch: str, done: Any) -> None:
     from reconcile.text.format import euros as eur
 
-    cfg = config.load(config_dir)
-    done = finance.approve_invoice(inbox, outbox, cfg, batch, invoice_no, provider, ledger, getpass.getuser())
     paid = done.payment
     if done.already and paid is None:
         click.echo(f"Invoice {done.invoice_no} of {done.provider_id} (batch {batch}) was already signed off by "
@@ -195,7 +215,6 @@ def approve(inbox: Path, outbox: Path, config_dir: Path, batch: str, invoice_no:
     else:
         click.echo(f"Signed off invoice {done.invoice_no} of {done.provider_id} (batch {batch}, {done.status}) as "
                    f"{done.signed_off_by} at {done.signed_off_at}: {eur(paid['amount_cents'])} EUR to pay.")
-    click.echo(f"Payments: {outbox / batch / 'finance' / 'payments.csv'}")
 
 
 @main.command()

@@ -415,8 +415,9 @@ class Ledger:
         return tuple(row) if row else None
 
     def batch_invoices(self, batch: str) -> list[dict]:
-        """The batch's recorded invoices: provider_id, invoice_no and their euro totals in cents."""
-        cols = ("provider_id", "invoice_no", "claimed_cents", "approved_cents", "held_cents", "rejected_cents")
+        """The batch's recorded invoices: provider_id, invoice_no, their euro totals in cents, status, signed_off_at."""
+        cols = ("provider_id", "invoice_no", "claimed_cents", "approved_cents", "held_cents", "rejected_cents",
+                "status", "signed_off_at")
         with self.transaction() as conn:
             rows = conn.execute(select(*(invoices.c[c] for c in cols)).where(invoices.c.batch == batch)
                                 .order_by(invoices.c.provider_id, invoices.c.invoice_no)).mappings().all()

@@ -255,6 +255,18 @@ def resolve_batch(inbox: Path, outbox: Path, config: Config, batch: str, file: P
         return Resolved(batch, taken, refused, repeats, result, folder)
 
 
+def approved_unsigned(outbox: Path, config: Config, batch: str, ledger: str | None = None) -> list[tuple[str, str]]:
+    """(provider_id, invoice_no) of the batch's recorded invoices whose status is `approved` and that nobody
+    has signed off yet: what `reconcile approve --all-approved` signs off."""
+    _check_batch_name(batch)
+    where = ledger_mod.location(config.ledger, outbox, ledger)
+    if not ledger_mod.exists(where):
+        raise JobError(f"There is no ledger at {ledger_mod.describe(where)}.", f"Run the batch first: reconcile run --batch {batch}.")
+    with ledger_mod.open_ledger(where, readonly=True) as book:
+        return [(r["provider_id"], r["invoice_no"]) for r in book.batch_invoices(batch)
+                if r["status"] == "approved" and r["signed_off_at"] is None]
+
+
 def approve_invoice(inbox: Path, outbox: Path, config: Config, batch: str, invoice_no: str,
                     provider_id: str | None = None, ledger: str | None = None, who: str = "") -> Approved:
     """`reconcile approve`: sign an invoice off and write its payment row (CONTRACT.md section 8).

@@ -309,6 +309,7 @@ LABELS: dict[str, dict[str, str]] = {
     "approved_col": {"fi": "Hyväksytty €", "sv": "Godkänt €", "en": "Approved €"},
     "status_col": {"fi": "Tila", "sv": "Status", "en": "Status"},
     "findings": {"fi": "Havainnot", "sv": "Anmärkningar", "en": "Findings"},
+    "why": {"fi": "Ratkaisevat havainnot", "sv": "Avgörande anmärkningar", "en": "Deciding findings"},
     "item": {"fi": "Erä", "sv": "Post", "en": "Item"},
     "claimed": {"fi": "Laskutettu €", "sv": "Fakturerat €", "en": "Claimed €"},
     "approved": {"fi": "Hyväksytty €", "sv": "Godkänt €", "en": "Approved €"},

@@ -24,6 +24,7 @@ from pathlib import Path
 import xlsxwriter
 
 from reconcile.text import messages, rules
+from reconcile.text.format import euros
 from reconcile.model import BatchResult, Money
 from reconcile.write.xlsxutil import EURO_FORMAT, batch_time, fit_widths, for_print, write_value
 
@@ -69,6 +70,30 @@ class _Table:
             self.ws.autofilter(0, 0, self.row - 1, len(self.widths) - 1)
 
 
+def sign_offs(result: BatchResult) -> dict[tuple, tuple[str, str]]:
+    """(provider_id, invoice_no) -> (who, when) of the invoice's latest sign-off, from its payment rows."""
+    out: dict[tuple, tuple[str, str]] = {}
+    for p in sorted(result.payments, key=lambda p: p["signed_off_at"]):
+        out[(p["provider_id"], p["invoice_no"])] = (p["signed_off_by"], p["signed_off_at"])
+    return out
+
+
+WHY_RULES = 3  # a partly approved invoice names its costliest rules, at most this many
+
+
+def why(inv, lang: str) -> str:
+    """The findings that decided an invoice, in words: the rule that rejected it as a whole, or the
+    rules that cost it most with their euros (`R205: … (-45,00 €)`); empty when nothing was taken."""
+    if inv.rejected_by:
+        return f"{inv.rejected_by}: {rules.get(inv.rejected_by).heading(lang)}"
+    cost: Counter[str] = Counter()
+    for f in inv.findings:
+        if f.amount_cents:
+            cost[f.rule] += f.amount_cents
+    top = sorted(cost.items(), key=lambda item: (item[1], item[0]))[:WHY_RULES]  # most negative first
+    return "; ".join(f"{code}: {rules.get(code).heading(lang)} ({euros(cents, lang)})" for code, cents in top)
+
+
 def _eur(m: Money) -> list[float]:
     return [m.claimed / 100, m.approved / 100, m.held / 100, m.rejected / 100]
 
@@ -92,7 +117,8 @@ def write_approval(result: BatchResult, out: Path, lang: str) -> Path:
 
     invoices = _Table(wb, L("invoices"), [L("batch"), L("provider_id"), L("provider"), L("invoice_no"),
                                           L("billing_month"), L("source_file"), *money_heads, L("status"),
-                                          L("findings")], formats)
+                                          L("findings"), L("why"), L("signed_off_by"), L("signed_off_at")], formats)
+    signed = sign_offs(result)
     total = Money()
     per_provider: dict[str, Money] = defaultdict(Money)
     count: Counter[str] = Counter()
@@ -104,8 +130,9 @@ def write_approval(result: BatchResult, out: Path, lang: str) -> Path:
         count[key] += 1
         invoices.add([result.batch, inv.provider_id or "", pnames.get(inv.provider_id or "", ""), inv.invoice_no or "",
                       inv.billing_month.strftime("%Y-%m") if inv.billing_month else "", inv.source_file,
-                      *_eur(money), messages.status(inv.status, lang), len(inv.findings)])
-    invoices.add([L("total"), "", "", "", "", "", *_eur(total), "", len(result.findings)], bold=True)
+                      *_eur(money), messages.status(inv.status, lang), len(inv.findings), why(inv, lang),
+                      *signed.get((inv.provider_id, inv.invoice_no), ("", ""))])
+    invoices.add([L("total"), "", "", "", "", "", *_eur(total), "", len(result.findings), "", "", ""], bold=True)
     invoices.finish()
 
     providers = _Table(wb, L("providers"), [L("provider_id"), L("provider"), L("invoices"), *money_heads], formats)
@@ -174,14 +201,18 @@ def _held_sheet(wb: xlsxwriter.Workbook, result: BatchResult, lang: str, formats
     answer_col = heads.index(L("resolution"))
     for inv in result.invoices:
         days = money.held_days(inv)
+        # The cell as the provider's workbook names it (`Läsnäolo!G15`): the sheet of the day's finding.
+        sheets = {(f.decision_id, f.date): f.location.sheet for f in inv.findings if f.date and f.location.sheet}
         for d in days.sort("decision_id", "date").iter_rows(named=True):
+            sheet = sheets.get((d["decision_id"], d["date"]))
+            cell = f"{sheet}!{d['cell']}" if sheet and d["cell"] else d["cell"] or ""
             rule = d["rule"] or ""
             key = (inv.provider_id or "", inv.invoice_no or "", d["decision_id"], d["date"].isoformat())
             done = answers.get(key)
             shares = [d[f"{i}_share"] / 100 for i in ITEM_LABELS]
             row = table.row
             table.add([inv.provider_id or "", pnames.get(inv.provider_id or "", ""), inv.invoice_no or "",
-                       d["decision_id"] or "", dnames.get(d["decision_id"] or "", ""), "", d["cell"] or "", rule,
+                       d["decision_id"] or "", dnames.get(d["decision_id"] or "", ""), "", cell, rule,
                        rules.get(rule).heading(lang) if rule in rules.CATALOGUE else "", *shares,
                        d["held_cents"] / 100])
             ws.write_datetime(row, heads.index(L("date")), dt.datetime.combine(d["date"], dt.time()), date_format)
