@@ -49,6 +49,7 @@ from reconcile import __version__, lock, progress
 from reconcile.check import check_batch, check_invoices
 from reconcile.read import intake, invoice, registers as registers_mod
 from reconcile import ledger as ledger_mod
+from reconcile.report import rows as report_rows
 from reconcile.config import Config
 from reconcile.errors import ConfigError, JobError, UsageError
 from reconcile.model import BatchResult, History, Invoice, InvoiceResult, Registers
@@ -223,6 +224,7 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
             clock = time.perf_counter()
             book.record_batch(batch, result.run_id, result.invoices, outputs_sha256=sha256_file(ready / MANIFEST),
                               started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                              trend_rows=report_rows.batch_rows(result.invoices, registers, ledger_mod.processed),
                               resolutions=resolutions)
         except BaseException:  # nothing committed: the previous outbox and ledger stand
             shutil.rmtree(staging, ignore_errors=True)
@@ -279,15 +281,19 @@ def require_rates(invoices: list[Invoice], config: Config, batch: str) -> None:
 
 
 def history_scope(invoices: list[Invoice], registers: Registers) -> ledger_mod.Scope:
-    """What of the ledger these invoices can meet: their clients (as typed and as the register has
-    their decisions), decisions, providers, and the weeks of the days they bill (ledger.Scope)."""
-    decisions: set[str] = set()
-    clients: set[str] = set()
+    """What of the ledger these invoices can meet (ledger.Scope): per billed month (a late invoice
+    apart from the month's own), the weeks of the days billed and the clients (as typed, and as the
+    register has their decisions) and decisions billed; the providers and invoice numbers."""
+    hetus = dict(registers.decisions.select("decision_id", pl.col("hetu").str.to_uppercase()).iter_rows())
+    parts: dict[object, tuple[list[dt.date], set[str], set[str]]] = {}
     providers: set[str] = set()
-    dates: list[dt.date] = []
+    numbers: set[str] = set()
     for inv in invoices:
         if inv.header.provider_id:
             providers.add(inv.header.provider_id)
+        if inv.header.invoice_no:
+            numbers.add(inv.header.invoice_no)
+        dates, clients, decisions = parts.setdefault(inv.header.billing_month, ([], set(), set()))
         for frame in (inv.clients, inv.attendance, inv.days):
             if frame is None or not frame.height:
                 continue
@@ -295,13 +301,12 @@ def history_scope(invoices: list[Invoice], registers: Registers) -> ledger_mod.S
                 decisions.update(frame.get_column("decision_id").drop_nulls().cast(pl.Utf8).to_list())
             if "hetu" in frame.columns:
                 clients.update(frame.get_column("hetu").drop_nulls().cast(pl.Utf8).str.to_uppercase().to_list())
+        clients.update(hetus[d] for d in decisions if hetus.get(d))
         if inv.days is not None and inv.days.height:
             known = inv.days.get_column("date").drop_nulls()
             if known.len():
                 dates += [known.min(), known.max()]
-    registered = registers.decisions.filter(pl.col("decision_id").is_in(sorted(decisions)))
-    clients.update(registered.get_column("hetu").drop_nulls().str.to_uppercase().to_list())
-    return ledger_mod.Scope.around(dates, clients, decisions, providers)
+    return ledger_mod.Scope.of(list(parts.values()), providers, numbers)
 
 
 def _history(where: str, scope: ledger_mod.Scope) -> History:

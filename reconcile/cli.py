@@ -225,22 +225,12 @@ def check(inbox: Path, outbox: Path, config_dir: Path, file: Path, ledger: str |
     """
     from reconcile import batch as batch_mod, config, ledger as ledger_mod
     from reconcile.text import messages
-    from reconcile.text.format import euros as eur
-    from reconcile.write.csvs import cell_key
 
     cfg = config.load(config_dir)
     result = batch_mod.check_file(file, inbox, cfg, ledger=ledger_mod.location(cfg.ledger, outbox, ledger))
-    lang = result.lang
-    for f in sorted(result.findings, key=lambda f: (f.location.sheet or "", cell_key(f.location.cell), f.rule)):
-        where = f.location.ref or f.location.sheet or f.location.source_file
-        click.echo(f"{f.rule} {f.severity:7} {where}: {messages.message(f, lang)}")
-    total = result.total
+    for line in messages.check_lines(result):  # wholly in the provider's language
+        click.echo(line)
     errors = sum(1 for f in result.findings if f.is_error)
-    click.echo(
-        f"{result.source_file}: {errors} error(s), {len(result.findings) - errors} other finding(s); "
-        f"claimed {eur(total.claimed)}, approved {eur(total.approved)}, held {eur(total.held)}, rejected {eur(total.rejected)} EUR; "
-        f"status {result.status}."
-    )
     if any(f.rule in ("F001", "F002") for f in result.findings):
         sys.exit(3)
     sys.exit(1 if errors else 0)
@@ -288,3 +278,25 @@ def ledger_migrate(inbox: Path, outbox: Path, config_dir: Path, ledger: str) -> 
         click.echo(f"The ledger {describe(ledger)} is up to date (schema version {now}).")
     else:
         click.echo(f"Upgraded the ledger {describe(ledger)} from schema version {before} to {now}.")
+
+
+@main.command()
+@common_options
+@click.option("--from", "first", required=True, metavar="YYYY-MM", help="First month of the report.")
+@click.option("--to", "last", required=True, metavar="YYYY-MM", help="Last month of the report.")
+@click.option("--ledger", metavar="PATH|URL", help=LEDGER_HELP)
+@click.option("--lang", type=click.Choice(["fi", "sv", "en"]), help="Language of trends.xlsx (default: settings.toml, else fi).")
+def report(inbox: Path, outbox: Path, config_dir: Path, first: str, last: str, ledger: str | None, lang: str | None) -> None:
+    """Trends across months from the ledger and the registers: outbox/reports/<from>_<to>/."""
+    from reconcile import config, reporting
+    from reconcile.write.trends_xlsx import missing_text
+
+    cfg = config.load(config_dir)
+    lang = lang or cfg.language
+    folder, figures = reporting.report(inbox, outbox, cfg, first, last, lang, ledger=ledger)
+    months = ", ".join(figures.months) or "none"
+    click.echo(f"Trends {first}..{last}: {len(figures.months)} month(s) with a batch ({months}), "
+               f"{len(figures.providers)} provider(s).")
+    for line in missing_text(figures, "en"):
+        click.echo(line)
+    click.echo(f"Results: {folder}/trends.xlsx and trends.csv.")

@@ -336,6 +336,8 @@ def _providers(rng: random.Random, n: int, batches: list[dt.date], lapses: bool)
             name = f"{PROVIDER_WORDS[i % len(PROVIDER_WORDS)]}n {rng.choice(PROVIDER_KINDS).lower()} {rng.choice(PROVIDER_FORMS)}"
             if i >= len(PROVIDER_WORDS):
                 name = f"{name} {i // len(PROVIDER_WORDS) + 1}"
+            if i == 3:
+                lang = "en"  # an English-speaking association: every language of the contract occurs
             if i == 2:
                 # Its approval lapses: before the last batch month when mistakes are planted (F006),
                 # else at the end of it.

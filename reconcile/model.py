@@ -123,6 +123,55 @@ class History:
 
 
 @dataclass
+class TrendRecord:
+    """What the ledger keeps for the trends report (`reconcile.report`), for a span of batches.
+
+    batches: batch, trends (bool: recorded with trend_rows; false for a batch recorded
+        before the ledger kept them)
+    invoices: batch, provider_id, invoice_no, approved_cents (processed invoices)
+    rows: batch, provider_id, invoice_no, row, decision_id, hetu, days_paid, days_held,
+        days_rejected, guidance (one per Asiakkaat row, `reconcile.report.rows`)
+    days: batch, provider_id, state ("paid"/"held"), n: the days table, counted
+    assessments: decision_id, batch, date: every assessment on record up to the last batch
+    resolutions: batch, provider_id, resolution ("pay"/"reject"), n: held days finance resolved
+    """
+
+    batches: pl.DataFrame
+    invoices: pl.DataFrame
+    rows: pl.DataFrame
+    days: pl.DataFrame
+    assessments: pl.DataFrame
+    resolutions: pl.DataFrame
+
+    SCHEMAS = {
+        "batches": {"batch": pl.Utf8, "trends": pl.Boolean},
+        "invoices": {"batch": pl.Utf8, "provider_id": pl.Utf8, "invoice_no": pl.Utf8, "approved_cents": pl.Int64},
+        "rows": {"batch": pl.Utf8, "provider_id": pl.Utf8, "invoice_no": pl.Utf8, "row": pl.Int64,
+                 "decision_id": pl.Utf8, "hetu": pl.Utf8, "days_paid": pl.Int64, "days_held": pl.Int64,
+                 "days_rejected": pl.Int64, "guidance": pl.Utf8},
+        "days": {"batch": pl.Utf8, "provider_id": pl.Utf8, "state": pl.Utf8, "n": pl.Int64},
+        "assessments": {"decision_id": pl.Utf8, "batch": pl.Utf8, "date": pl.Date},
+        "resolutions": {"batch": pl.Utf8, "provider_id": pl.Utf8, "resolution": pl.Utf8, "n": pl.Int64},
+    }
+
+    @classmethod
+    def from_rows(cls, batches: list, invoices: list, rows: list, days: list, assessments: list,
+                  resolutions: list = ()) -> "TrendRecord":
+        """From plain rows in the order of SCHEMAS (dates as ISO text or dates)."""
+        frames = {}
+        for name, data in (("batches", batches), ("invoices", invoices), ("rows", rows), ("days", days),
+                           ("assessments", assessments), ("resolutions", resolutions)):
+            schema = dict(cls.SCHEMAS[name])
+            dates = [c for c, t in schema.items() if t == pl.Date]
+            if data and dates and isinstance(data[0][list(schema).index(dates[0])], str):
+                schema.update({c: pl.Utf8 for c in dates})
+            frame = pl.DataFrame([tuple(r) for r in data], schema=schema, orient="row")
+            frames[name] = frame.with_columns(pl.col(c).cast(pl.Utf8).str.to_date("%Y-%m-%d") for c in dates
+                                              if frame.schema[c] == pl.Utf8)
+        return cls(**frames)
+
+
+@dataclass
 class Money:
     claimed: int = 0
     approved: int = 0
@@ -157,8 +206,9 @@ class InvoiceResult:
     # ("approved", "adjusted", "held", "rejected"); whole ("reject" / "hold" when
     # a row-level finding decides the whole row, else null); days_paid, days_held.
     rows: pl.DataFrame | None = None
-    # One row per day cell claiming attendance: decision_id, hetu, date, cell,
-    # outcome ("paid", "held", "rejected"), rule (the deciding code or null).
+    # One row per day cell claiming attendance: row (the Asiakkaat row owning it, null
+    # when none does), decision_id, hetu, date, cell, outcome ("paid", "held",
+    # "rejected"), rule (the deciding code or null).
     day_outcomes: pl.DataFrame | None = None
     findings: list[Finding] = field(default_factory=list)  # all of this submission's findings
     # The F rule rejecting the submission as a whole (F007: a duplicate), None when it was checked.

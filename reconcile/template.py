@@ -20,9 +20,25 @@ What the workbook does for the provider:
 - `Ohjaus`: the guidance log, with drop-downs for the decision and the type.
 - a short instructions sheet at the end.
 
+The template and the checker agree (issue 15): a day cell counts as an
+attendance day exactly when the checker counts it as claiming attendance
+(anything but empty, S, P or L, whatever its case; hours typed as text with a
+decimal comma included), and every figure the provider may type as text
+(`12,50`, `1 234,50 €`, `4,5`) is read into the totals as the checker reads it,
+with the locale-independent NUMBERVALUE, instead of turning them into
+#VALUE!. Per-cell flags and converted hours live on a hidden helper sheet
+(`Laskenta` / `Beräkning` / `Calculation`; the reader ignores hidden sheets),
+so every formula is an ordinary one that Excel and LibreOffice compute alike.
+
+Every sheet prints on A4 landscape, one page wide, with its header rows on
+every page; headers wrap in columns wide enough for their longest word.
+
 Formulas are written with their values for the blank workbook (all zero) as
 cached results, so a reader that opens the blank template sees 0, not empty.
-The library never asks the user anything: bad requests raise `JobError`.
+The library never asks the user anything: bad requests raise `JobError`
+(`UsageError` for an `--out` that is neither an .xlsx file nor a folder).
+The file is created readable by owner and group (0640 less the umask), like
+the outbox.
 """
 
 from __future__ import annotations
@@ -40,10 +56,12 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from reconcile.config import Config
-from reconcile.errors import JobError
+from reconcile.errors import JobError, UsageError
 from reconcile.model import Registers
 from reconcile.periods import last_day, month_end
 from reconcile.text.format import euros
+from reconcile.write import FILE_MODE
+from reconcile.write.xlsxutil import LINE_POINTS, lines_needed
 from schemas import SHEETS, columns
 from schemas.invoice import AttendanceKeys, Clients, GuidanceLog, InvoiceHeader
 from schemas.registers import Decisions
@@ -52,6 +70,12 @@ LANG_INDEX = {"fi": 0, "sv": 1, "en": 2}
 DAY_LIST_CODES = ("X", "S", "P", "L")  # the drop-down of a day cell, before the hours
 GUIDANCE_ROWS = 300  # blank rows of the guidance log that carry validations
 MIN_HOURS, MAX_HOURS = 4, 12  # hours a day cell may hold (contract: at least 4; 12 is the template's cap)
+PAID_MAX_HOURS = 24  # the checker pays a day of 4-24 hours (more is V103)
+# The hidden helper sheet: per Läsnäolo cell a "claims attendance" flag in the cell's own address,
+# a "may be paid" flag ELIGIBLE_OFFSET columns to its right, and the Ohjaus log's hours as numbers
+# in column GUIDANCE_HOURS_COL, on the log's own rows.
+ELIGIBLE_OFFSET = 40
+GUIDANCE_HOURS_COL = 80
 
 # Colours of the calendar (the legend on the instructions sheet names them).
 SATURDAY_FILL = "#DDEBF7"
@@ -66,6 +90,7 @@ TEXTS = {
         "weekdays": ("ma", "ti", "ke", "to", "pe", "la", "su"),
         "guidance_types": ("yksilö", "ryhmä"),
         "instructions": "Ohje",
+        "helper": "Laskenta",
         "fill_in": "täytä",
         "day_title": "Virheellinen merkintä",
         "day_prompt": "X = läsnä, tunnit 4–12 (esim. 4,5), S = sairas, P = poissa ilmoittamatta, L = loma",
@@ -101,6 +126,7 @@ TEXTS = {
         "weekdays": ("må", "ti", "on", "to", "fr", "lö", "sö"),
         "guidance_types": ("individuell", "grupp"),
         "instructions": "Anvisningar",
+        "helper": "Beräkning",
         "fill_in": "fyll i",
         "day_title": "Ogiltig anteckning",
         "day_prompt": "X = närvarande, timmar 4–12 (t.ex. 4,5), S = sjuk, P = frånvarande utan anmälan, L = ledig",
@@ -136,6 +162,7 @@ TEXTS = {
         "weekdays": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
         "guidance_types": ("individual", "group"),
         "instructions": "Instructions",
+        "helper": "Calculation",
         "fill_in": "fill in",
         "day_title": "Invalid entry",
         "day_prompt": "X = present, hours 4-12 (e.g. 4.5), S = sick, P = absent without notice, L = on leave",
@@ -256,19 +283,32 @@ def write_template(registers: Registers, config: Config, provider_id: str, month
             "Check the month, or the decisions register.",
         )
     lang = lang or provider["lang"] or "fi"
-    out = Path(out)
-    if out.suffix.lower() != ".xlsx":
-        out = out / f"{re.sub(r'[^A-Za-z0-9_-]', '_', provider_id)}_{first:%Y-%m}.xlsx"
+    out = template_path(Path(out), provider_id, first)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".template-", suffix=".xlsx", dir=out.parent)
     os.close(fd)
     try:
         _Builder(Path(tmp), config, provider, clients, first, last, lang).build()
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, FILE_MODE & ~umask)  # mkstemp makes 0600; a template is shared like the outbox
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return out
+
+
+def template_path(out: Path, provider_id: str, first: dt.date) -> Path:
+    """The file `--out` names: itself when it ends in `.xlsx`, else `<Y-tunnus>_<YYYY-MM>.xlsx` in the folder
+    it names. A name with another extension (`x.xls`, `x.ods`) that is not an existing folder is refused:
+    the template is an .xlsx workbook and is never written under a misleading name or as a folder."""
+    if out.suffix.lower() == ".xlsx":
+        return out
+    if out.suffix and not out.is_dir():
+        raise UsageError(f"--out {out} is neither an .xlsx file nor a folder.",
+                         "Name a file ending in .xlsx, or a folder without an extension.")
+    return out / f"{re.sub(r'[^A-Za-z0-9_-]', '_', provider_id)}_{first:%Y-%m}.xlsx"
 
 
 def write_all_templates(registers: Registers, config: Config, month: dt.date, out_dir: Path,
@@ -307,7 +347,8 @@ class _Builder:
         fi_holidays = holidays.Finland(years=first.year, language="fi")
         self.red_days = {d for d in self.days if d.weekday() == 6 or d in fi_holidays}
         self.names = {kind: sheet_name(kind, lang) for kind in SHEETS}
-        self.wb = xlsxwriter.Workbook(str(path))
+        # NUMBERVALUE and UNICHAR (Excel 2013) need their `_xlfn.` prefix in the file.
+        self.wb = xlsxwriter.Workbook(str(path), {"use_future_functions": True})
         # Fixed creation time: the same registers, config and month give the same bytes.
         self.wb.set_properties({"created": dt.datetime(first.year, first.month, 1), "title": f"{provider['provider_id']} {first:%Y-%m}"})
         self._formats: dict[tuple, object] = {}
@@ -336,11 +377,16 @@ class _Builder:
         attendance = self.wb.add_worksheet(self.names["attendance"])
         guidance = self.wb.add_worksheet(self.names["guidance"])
         instructions = self.wb.add_worksheet(self.t["instructions"])
+        helper = self.wb.add_worksheet(self.t["helper"])
         self._attendance(attendance)
         self._clients(clients)
         self._invoice(invoice)
         self._guidance(guidance)
         self._instructions(instructions)
+        self._helper(helper)
+        for ws, header_rows in ((invoice, 0), (clients, 1), (attendance, self.att_header_row + 1), (guidance, 1),
+                                (instructions, 0)):
+            self._print(ws, header_rows)
         invoice.activate()
         self.wb.close()
 
@@ -350,11 +396,53 @@ class _Builder:
         return xl_rowcol_to_cell(row, self.first_day_col + day.day - 1)
 
     def _count_formula(self, row: int) -> str:
+        """A row's attendance days: the day cells that claim attendance, as the checker counts them (R208)."""
         span = f"{self._day_cell(row, self.days[0])}:{self._day_cell(row, self.days[-1])}"
-        return f'=COUNTIF({span},"X")+COUNTIF({span},">={MIN_HOURS}")'
+        return f"=SUM('{self.t['helper']}'!{span})"
+
+    # --- the hidden helper sheet ------------------------------------------
+
+    @staticmethod
+    def _trimmed(ref: str) -> str:
+        """A cell's text as the checker cleans it: no-break spaces made ordinary, trimmed."""
+        return f'TRIM(SUBSTITUTE({ref},UNICHAR(160)," "))'
+
+    @classmethod
+    def _number(cls, ref: str) -> str:
+        """A cell as the checker reads a number: a real number as it is; text with a decimal comma or point,
+        spaces and a euro sign (`1 234,50 €`, `4,5`, `12.50`) by NUMBERVALUE, which does not depend on the
+        spreadsheet's locale; empty or unreadable text as 0 (the checker reports it, V101)."""
+        text = f'SUBSTITUTE(SUBSTITUTE({cls._trimmed(ref)},"€",""),".",",")'
+        return f'IF(ISNUMBER({ref}),{ref},IFERROR(NUMBERVALUE({text},","," "),0))'
+
+    def _helper(self, ws) -> None:
+        att = self.names["attendance"]
+        for n, client in enumerate(self.clients):
+            r = self.att_header_row + 1 + n
+            for day in self.days:
+                c = self.first_day_col + day.day - 1
+                ref = f"'{att}'!{xl_rowcol_to_cell(r, c)}"
+                t = self._trimmed(ref)
+                # Claims attendance (the checker's R208 count): an error value, any number, any text but S, P, L.
+                ws.write_formula(r, c, (
+                    f'=IF(ISERROR({ref}),1,IF(ISNUMBER({ref}),1,IF({t}="",0,'
+                    f'IF(OR(UPPER({t})="S",UPPER({t})="P",UPPER({t})="L"),0,1))))'), None, 0)
+                # May be paid (for the week's colour): X, or 4-24 hours cut to hundredths. |h - 14| <= 10.
+                middle = (MIN_HOURS + PAID_MAX_HOURS) / 2
+                ws.write_formula(r, c + ELIGIBLE_OFFSET, (
+                    f'=IF(ISERROR({ref}),0,IF(UPPER({t})="X",1,'
+                    f'IFERROR((ABS(TRUNC({self._number(ref)},2)-{middle:g})<={PAID_MAX_HOURS - middle:g})*1,0)))'),
+                    None, 0)
+        gd = self.names["guidance"]
+        hours = self._guidance_col("hours_h100")
+        for r in range(1, GUIDANCE_ROWS + 1):  # hours cut to hundredths, as the checker reads them
+            ws.write_formula(r, GUIDANCE_HOURS_COL, f"=TRUNC({self._number(f'{chr(39)}{gd}{chr(39)}!{hours}{r + 1}')},2)",
+                             None, 0)
+        ws.very_hidden()
+        ws.protect("")
 
     def _attendance(self, ws) -> None:
-        hdr = self.fmt(bold=True, bg_color=HEADER_FILL, align="center")
+        hdr = self.fmt(bold=True, bg_color=HEADER_FILL, align="center", valign="top", text_wrap=True)
         ws.write_string(0, 0, f"{self.first:%Y-%m}", self.fmt(bold=True))
         for i, spec in enumerate(self.att_keys):
             ws.write_string(self.att_header_row, i, spec.header(self.lang), hdr)
@@ -399,21 +487,21 @@ class _Builder:
         # A calendar week (Monday-Sunday, clipped to the month) with more attendance than decided turns red.
         over = self.fmt(bg_color=OVER_WEEK_FILL, font_color="#9C0006", bold=True)
         week_days_col = xl_col_to_name(3)
+        helper = self.t["helper"]
         for week in self._weeks():
             a, b = self.first_day_col + week[0].day - 1, self.first_day_col + week[-1].day - 1
-            span = f"${xl_col_to_name(a)}{top + 1}:${xl_col_to_name(b)}{top + 1}"
+            span = (f"'{helper}'!${xl_col_to_name(a + ELIGIBLE_OFFSET)}{top + 1}"
+                    f":${xl_col_to_name(b + ELIGIBLE_OFFSET)}{top + 1}")
             cell = xl_rowcol_to_cell(top, a)
             ws.conditional_format(top, a, bottom, b, {
                 "type": "formula",
-                "criteria": f'=AND({cell}<>"",COUNTIF({span},"X")+COUNTIF({span},">={MIN_HOURS}")>${week_days_col}{top + 1})',
+                "criteria": f'=AND({cell}<>"",SUM({span})>${week_days_col}{top + 1})',
                 "format": over,
             })
         ws.freeze_panes(top, self.first_day_col)
-        ws.set_column(0, 1, 14)
-        ws.set_column(2, 2, 24)
-        ws.set_column(3, 3, 10)
-        ws.set_column(self.count_col, self.count_col, 14)
-        ws.set_row(self.att_header_row, 30)
+        heads = {i: spec.header(self.lang) for i, spec in enumerate(self.att_keys)}
+        heads[self.count_col] = self._spec(Clients, "days_claimed").header(self.lang)
+        self._headers_fit(ws, self.att_header_row, heads, {0: 14, 1: 14, 2: 24, 3: 10, self.count_col: 12})
         ws.protect("", {"format_columns": True, "format_rows": True})
 
     def _shade(self, day: dt.date) -> str | None:
@@ -476,9 +564,12 @@ class _Builder:
             ws.data_validation(r, self.ccol["travel_cents"], r, self.ccol["travel_cents"], {
                 "validate": "decimal", "criteria": "between", "minimum": 0,
                 "maximum": f"=ROUND({days}*{euros(client.travel_per_day_cents)},2)"})
+            helper = self.t["helper"]
+            h_col = xl_col_to_name(GUIDANCE_HOURS_COL)
             for field, kind in (("guidance_individual_h100", individual), ("guidance_group_h100", group)):
+                # The log's hours as numbers from the helper sheet: hours typed as text (`1,5`) count too.
                 ws.write_formula(r, self.ccol[field], (
-                    f"=ROUND(SUMIFS('{gd}'!${g_hours}$2:${g_hours}${g_last},'{gd}'!${g_dec}$2:${g_dec}${g_last},"
+                    f"=ROUND(SUMIFS('{helper}'!${h_col}$2:${h_col}${g_last},'{gd}'!${g_dec}$2:${g_dec}${g_last},"
                     f"{self._cell('decision_id', r, absolute_col=True)},'{gd}'!${g_type}$2:${g_type}${g_last},\"{kind}\"),2)"),
                     locked_number, 0)
             for field in ("kykyviisari_date", "vat_date"):
@@ -487,9 +578,12 @@ class _Builder:
                     "validate": "date", "criteria": "between",
                     "minimum": dt.datetime.combine(client.start, dt.time()),
                     "maximum": dt.datetime.combine(self.last, dt.time())})
+            # Items the provider may type as text (`12,50`) are read as the checker reads them, never #VALUE!.
+            num = self._number
             ws.write_formula(r, self.ccol["total_cents"], (
-                f"=ROUND({self._cell('fee_cents', r)}+{self._cell('meals', r)}*{meal_price}"
-                f"+{self._cell('meal_comp_days', r)}*{meal_comp}+{self._cell('travel_cents', r)},2)"), self.fmt(bold=True, bg_color=HEADER_FILL, num_format="0.00"), 0)
+                f"=ROUND({self._cell('fee_cents', r)}+{num(self._cell('meals', r))}*{meal_price}"
+                f"+{num(self._cell('meal_comp_days', r))}*{meal_comp}+{num(self._cell('travel_cents', r))},2)"),
+                self.fmt(bold=True, bg_color=HEADER_FILL, num_format="0.00"), 0)
             ws.write_blank(r, self.ccol["notes"], None, input_text)
 
         top, bottom = self.first_client_row, self.first_client_row + len(self.clients) - 1
@@ -504,10 +598,9 @@ class _Builder:
         ):
             ws.data_validation(top, self.ccol[field], bottom, self.ccol[field], rule)
         ws.freeze_panes(1, self.ccol["days_claimed"])
-        ws.set_row(0, 45)
-        ws.set_column(0, len(self.ccol) - 1, 13)
-        ws.set_column(self.ccol["name"], self.ccol["name"], 24)
-        ws.set_column(self.ccol["notes"], self.ccol["notes"], 30)
+        widths = {i: 13 for i in range(len(self.ccol))}
+        widths.update({self.ccol["name"]: 24, self.ccol["notes"]: 30})
+        self._headers_fit(ws, 0, {self.ccol[spec.field]: spec.header(self.lang) for spec in columns(Clients)}, widths)
         ws.protect("", {"format_columns": True, "format_rows": True})
 
     # --- Lasku ------------------------------------------------------------
@@ -550,7 +643,7 @@ class _Builder:
         return xl_col_to_name(next(i for i, c in enumerate(columns(GuidanceLog)) if c.field == field))
 
     def _guidance(self, ws) -> None:
-        hdr = self.fmt(bold=True, bg_color=HEADER_FILL)
+        hdr = self.fmt(bold=True, bg_color=HEADER_FILL, text_wrap=True, valign="top")
         specs = columns(GuidanceLog)
         for i, spec in enumerate(specs):
             ws.write_string(0, i, spec.header(self.lang), hdr)
@@ -572,15 +665,43 @@ class _Builder:
         for field, rule in rules.items():
             ws.data_validation(1, idx[field], GUIDANCE_ROWS, idx[field], rule)
         ws.set_column(idx["date"], idx["date"], 12, self.fmt(num_format="d.m.yyyy"))
-        ws.set_column(0, 1, 14)
-        ws.set_column(idx["instructor"], idx["instructor"], 24)
+        self._headers_fit(ws, 0, {i: spec.header(self.lang) for i, spec in enumerate(specs)},
+                          {i: 14 for i in range(len(specs))} | {idx["instructor"]: 24}, fmt=self.fmt(num_format="d.m.yyyy"),
+                          fmt_cols={idx["date"]})
         ws.freeze_panes(1, 0)
 
     # --- Ohje -------------------------------------------------------------
 
     def _instructions(self, ws) -> None:
-        bold = self.wb.add_format({"bold": True})
+        bold = self.wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+        plain = self.wb.add_format({"text_wrap": True, "valign": "top"})
+        width = 100
         for r, (text, style) in enumerate(self.t["lines"]):
             if text:
-                ws.write_string(r, 0, text, bold if style else None)
-        ws.set_column(0, 0, 120)
+                ws.write_string(r, 0, text, bold if style else plain)
+                ws.set_row(r, LINE_POINTS * lines_needed(text, width))
+        ws.set_column(0, 0, width)
+
+    # --- layout shared by the sheets --------------------------------------
+
+    @staticmethod
+    def _headers_fit(ws, row: int, heads: dict[int, str], widths: dict[int, float], fmt=None,
+                     fmt_cols: set[int] = frozenset()) -> None:
+        """Columns at least as wide as their header's longest word, the header row tall enough for its
+        wrapped headers: no header is clipped (`äivää viikoss`)."""
+        lines = 1
+        for col, width in widths.items():
+            head = heads.get(col, "")
+            width = max(width, max((len(w) for w in head.split()), default=0) + 3)
+            ws.set_column(col, col, width, fmt if col in fmt_cols else None)
+            lines = max(lines, lines_needed(head, int(width)))
+        ws.set_row(row, LINE_POINTS * lines)
+
+    @staticmethod
+    def _print(ws, header_rows: int) -> None:
+        """A4 landscape, one page wide, the header rows on every page."""
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        if header_rows:
+            ws.repeat_rows(0, header_rows - 1)

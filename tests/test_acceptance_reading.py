@@ -322,10 +322,11 @@ def test_month_after_batch_f008(batch):
     assert (batch["out"] / "providers" / P_FI / "FI-DEC" / "anomalies.xlsx").exists()
 
 
-def test_two_files_same_number_are_duplicates_under_rejected(batch):
+def test_two_files_same_number_are_duplicates_in_the_providers_folder(batch):
     for name, folder in (("dup a.xlsx", "dup_a_xlsx"), ("dup b.xlsx", "dup_b_xlsx")):
         file_rejected(batch, name, "F007", "Lasku!B3", "315.00", status="duplicate")
-        assert (batch["out"] / "rejected" / folder / "anomalies.xlsx").exists()
+        assert (batch["out"] / "providers" / P_FI / "rejected" / folder / "anomalies.xlsx").exists()
+        assert not (batch["out"] / "rejected" / folder).exists()
 
 
 def test_unknown_provider_f006_and_garbled_ytunnus_f005(batch):

@@ -88,6 +88,8 @@ def test_empty_money_cells_claim_nothing():
     ({"fee": Money(100, 0, 0, 100)}, None, "rejected"),
     ({"fee": Money(0, 0)}, "F006", "rejected"),
     ({"fee": Money(100, 0, 0, 100)}, "F007", "duplicate"),
+    ({"fee": Money(1, 0, 0, 1)}, None, "rejected"),  # one cent claimed, nothing approved or held
+    ({"fee": Money(100, 0, 1, 99)}, None, "held"),  # one cent held, nothing approved
 ])
 def test_invoice_status(items, rule, status):
     assert amounts.invoice_status(items, rule) == status

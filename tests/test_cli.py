@@ -155,7 +155,7 @@ def test_check_exit_statuses(inbox, tmp_path):
     base = ["check", "--inbox", str(inbox), "--outbox", str(tmp_path / "out")]
     clean = invoke(*base, str(inbox / "2026-11" / "yksi.xlsx"))
     assert clean.exit_code == 0, clean.output
-    assert "0 error(s)" in clean.stdout and "approved 100.00" in clean.stdout
+    assert "0 virhettä" in clean.stdout and "hyväksytty 100,00\u00a0€" in clean.stdout  # P1 writes Finnish
     bad = wb.write_invoice(
         tmp_path / "bad.xlsx",
         {"provider_id": P1, "invoice_no": "9", "billing_month": "2026-11", "total_cents": 100},
@@ -164,7 +164,8 @@ def test_check_exit_statuses(inbox, tmp_path):
     )
     r = invoke(*base, str(bad))
     assert r.exit_code == 1
-    assert "V105 error   Läsnäolo!E2:" in r.stdout
+    assert "V105 virhe    Läsnäolo!E2:" in r.stdout
+    assert "    Miten korjata: Käytä vain merkintöjä X" in r.stdout  # how to fix, under the finding
     assert H1 not in r.stdout
     garbage = tmp_path / "garbage.xlsx"
     garbage.write_bytes(b"PK\x03\x04 not really a zip")

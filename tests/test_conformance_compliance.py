@@ -66,8 +66,9 @@ def november(tmp_path_factory):
 
 
 def table(path: Path, sheet: str) -> list[dict]:
+    """A figure sheet's rows by column heading: row 1 is the sheet's heading, row 2 the columns."""
     rows = list(openpyxl.load_workbook(path)[sheet].iter_rows(values_only=True))
-    return [dict(zip(rows[0], r)) for r in rows[1:]]
+    return [dict(zip(rows[1], r)) for r in rows[2:]]
 
 
 def by_provider(path: Path, sheet: str) -> dict:
@@ -82,16 +83,18 @@ def test_clients_days_and_euros(november):
     _, path = november
     rows = by_provider(path, "Yhteenveto")
     # Y1: L-11 claims 5 days (4 paid, 5 Nov rejected) = 225.00, approved 180.00; L-12 (F008) 1 day, 45.00
-    # rejected. Y2: D-3 3 days claimed, 2 paid (90.00), D-4 1 day held (45.00).
-    assert [rows[Y1][k] for k in SUMMARY] == [2, 2, 6, 4, 0, 2, 270, 180, 0, 90]
-    assert [rows[Y2][k] for k in SUMMARY] == [1, 2, 4, 2, 1, 1, 180, 90, 45, 45]
-    assert [rows["Koko erä"][k] for k in SUMMARY] == [3, 4, 10, 6, 1, 3, 450, 270, 45, 135]
+    # rejected. Y2: D-3 3 days claimed, 2 paid (90.00), D-4 1 day held (45.00). Clients: 2, 2 and 4
+    # persons, each below 5 and so shown as <5.
+    assert [rows[Y1][k] for k in SUMMARY] == [2, "<5", 6, 4, 0, 2, 270, 180, 0, 90]
+    assert [rows[Y2][k] for k in SUMMARY] == [1, "<5", 4, 2, 1, 1, 180, 90, 45, 45]
+    assert [rows["Koko erä"][k] for k in SUMMARY] == [3, "<5", 10, 6, 1, 3, 450, 270, 45, 135]
 
 
 def test_guidance_assessments_and_days_per_week(november):
     _, path = november
     rows = by_provider(path, "Yhteenveto")
-    pick = ("Ohjauksen minimi täyttyy %", "Yksilöohjaus h/asiakas", "Ryhmäohjaus h/asiakas", "Arviointi tehty %",
+    pick = ("Ohjauksen minimi täyttyy, % asiakkaista", "Yksilöohjaus h/asiakas", "Ryhmäohjaus h/asiakas",
+            "Kykyviisari tai VAT kirjattu, % päätöksistä",
             "Päiviä/vko toteutunut", "Päiviä/vko päätetty")
     # Y1: D-2 below the minimum; (2.5 + 1) / 2 h; D-1's Kykyviisari is on record from October (the ledger);
     # used 2 x 7 / 30 for both D-1 and D-2 = 0.47, decided (2 + 3) / 2.
@@ -125,16 +128,19 @@ def test_client_structure_by_sex_and_age_band(november):
 
 
 def test_register_periods_and_next_steps(november):
-    _, path = november
-    rows = by_provider(path, "Rekisteri")
-    y1 = rows[Y1]
+    result, path = november
+    y1 = Figures(result, CONFIG).register(Y1)
     # In force in November: D-1 (181 days) and D-2 (182): mean 181.5 / 30.4375 = 5.96 months.
     # H1 has D-5 (822 days) and D-1 to 30 Nov (91 days): over 24 months, on a repeated period.
-    assert (y1["Päätöksiä voimassa"], y1["Jakson keskipituus kk"], y1["Pituus kk 3–6"]) == (2, 5.96, 2)
-    assert (y1["Yli 24 kk palvelussa"], y1["Toistuva jakso"]) == (1, 1)
-    assert (y1["Päättyneitä jaksoja"], y1["Jatkopolku: uusi jakso"], y1["Jatkopolku: työ"]) == (1, 1, 0)
-    assert (rows[Y2]["Päätöksiä voimassa"], rows[Y2]["Päättyneitä jaksoja"]) == (2, 0)
-    assert (rows["Koko erä"]["Päätöksiä voimassa"], rows["Koko erä"]["Päättyneitä jaksoja"]) == (4, 1)
+    assert (y1["in_force"], y1["mean_months"], y1["len 3–6"]) == (2, 5.96, 2)
+    assert (y1["over_24"], y1["repeated"]) == (1, 1)
+    # D-5 ended on 31 August: not a period that ended in the batch month, so neither it nor its
+    # next step counts in November.
+    assert (y1["ended"], y1["next uusi jakso"], y1["next työ"]) == (0, 0, 0)
+    rows = by_provider(path, "Rekisteri")
+    assert rows[Y1]["Jakson keskipituus kk"] == 5.96
+    assert {rows[k][c] for k in (Y1, Y2, "Koko erä") for c in ("Päätöksiä voimassa", "Jaksoja päättyi erän kuussa",
+                                                              "Jatkopolku: uusi jakso")} == {"<5"}
 
 
 def test_benefit_basis(november):
@@ -147,3 +153,5 @@ def test_benefit_basis(november):
     totals = {r["Etuus"]: (r["Päiviä maksettu"], r["€"]) for r in rows if r["Y-tunnus"] == "Yhteensä"}
     assert totals == {"eläke": (0, 0), "toimeentulotuki": (2, 18), "työttömyysetuus": (4, 36)}
     assert (rows[-1]["Y-tunnus"], rows[-1]["Päiviä maksettu"], rows[-1]["€"]) == ("Osallistujapäivät", 6, 54)
+    # The participant days are the summary's days paid: one figure, one value.
+    assert by_provider(path, "Yhteenveto")["Koko erä"]["Päiviä maksettu"] == 6

@@ -211,9 +211,11 @@ def test_f003_message_names_the_sheet_and_lists_the_sheets_found(tmp_path):
     f = inv.findings[0]
     assert messages.message(f, "fi") == ("Työkirjasta puuttuu pakollinen välilehti Asiakkaat. "
                                          "Löytyneet välilehdet: Lasku, Läsnäolo, Asiakkaat 11-2026.")
-    assert messages.message(f, "sv") == ("Arbetsboken saknar ett obligatoriskt blad: Asiakkaat. "
+    # The missing sheet is named in the reader's language (any of its three names is accepted);
+    # the sheets found are named as the workbook names them.
+    assert messages.message(f, "sv") == ("Arbetsboken saknar ett obligatoriskt blad: Klienter. "
                                          "Blad som hittades: Lasku, Läsnäolo, Asiakkaat 11-2026.")
-    assert messages.message(f, "en") == ("The workbook lacks a required sheet: Asiakkaat. "
+    assert messages.message(f, "en") == ("The workbook lacks a required sheet: Clients. "
                                          "Sheets found: Lasku, Läsnäolo, Asiakkaat 11-2026.")
 
 
@@ -276,7 +278,8 @@ def test_f004_names_the_column_and_the_closest_header(tmp_path):
     assert (f.location.sheet, f.expected, f.found) == ("Asiakkaat", "Palvelumaksu €", "Palvelu maksu (€)")
     assert messages.message(f, "fi") == ("Välilehdeltä Asiakkaat puuttuu pakollinen sarake Palvelumaksu €; "
                                          "lähin löytynyt otsikko on ”Palvelu maksu (€)”.")
-    assert messages.message(f, "en") == ("The sheet Asiakkaat lacks a required column: Palvelumaksu €; "
+    # The missing column is named in the reader's language; the header found as the workbook has it.
+    assert messages.message(f, "en") == ("The sheet Asiakkaat lacks a required column: Service fee; "
                                          "the closest header found is “Palvelu maksu (€)”.")
     assert fees(inv) == {"D-1": None}  # kept for what can be read
 
@@ -600,7 +603,7 @@ def test_cell_rules_effects_and_readable_figures(tmp_path):
     assert texts["fi"]["Asiakkaat!F8"] == "Pakollinen tieto puuttuu solusta F8 (Palvelumaksu €)."
     assert texts["en"]["Asiakkaat!E10"] == ("The cell E10 (Setelin arvo €/pv) holds the error value #N/A, which cannot "
                                             "be used. Expected: an amount in euros with at most two decimals "
-                                            "(e.g. 12,50 €).")
+                                            "(e.g. €12.50).")  # an English reader's number form
     for lang, by_ref in texts.items():  # no Pandera check names, no cents
         for text in by_ref.values():
             assert "greater_than" not in text and "less_than" not in text and "-560" not in text, (lang, text)

@@ -466,3 +466,92 @@ def test_x900_on_a_workbook_without_readable_rows_holds_its_lasku_total(tmp_path
     assert held.status == "held" and held.rows is None
     assert held.items == {"fee": Money(25000, 0, 25000, 0), "meals": Money(), "meal_comp": Money(), "travel": Money()}
     assert [(f.rule, f.found) for f in held.findings if f.rule == "X900"] == [("X900", "ZeroDivisionError")]
+
+
+def test_a_day_over_eight_hours_is_flagged_from_the_first_hundredth(tmp_path):
+    # 8 h is not a long day; 8.01 h is (R226, a warning on a paid day).
+    b = Batch(tmp_path, [decision()])
+    att = [calendar(days={2: "8", 3: "8,01"})]
+    b.invoice("a.xlsx", header(), [client(days=2)], att)
+    [r], _ = b.run()
+    assert found(r) == [("R226", "Läsnäolo!" + wb.cell(att, 3, 0), "D-1", D(2026, 11, 3))]
+    assert r.findings[0].found == "8.01" and r.total == Money(9000, 9000, 0, 0)
+
+
+def test_a_day_paid_to_another_provider_under_the_same_invoice_number_is_r217(tmp_path):
+    # Y2's invoice L-1 of October was paid for Tue 3 November; Y1 bills the same client and day
+    # on its own invoice L-1: another provider's payment, whatever the number says.
+    b = Batch(tmp_path, [decision("D-1", H1, Y1)])
+    b.paid((H1, "D-1", D(2026, 11, 3)), provider_id=Y2, invoice_no="L-1")
+    att = [calendar("D-1", H1, {2: "X", 3: "X"})]
+    b.invoice("a.xlsx", header(Y1, "L-1"), [client("D-1", H1, days=2)], att)
+    [r], _ = b.run()
+    assert found(r) == [("R217", "Läsnäolo!" + wb.cell(att, 3, 0), "D-1", D(2026, 11, 3))]
+    assert r.total == Money(9000, 4500, 0, 4500)
+
+
+def test_a_day_of_exactly_four_hours_is_paid(tmp_path):
+    # The minimum is 4 hours: 4 is paid, 3.99 is R206.
+    b = Batch(tmp_path, [decision()])
+    att = [calendar(days={2: "4", 3: "3,99"})]
+    b.invoice("a.xlsx", header(), [client(days=2)], att)
+    [r], _ = b.run()
+    assert found(r) == [("R206", "Läsnäolo!" + wb.cell(att, 3, 0), "D-1", D(2026, 11, 3))]
+    assert r.total == Money(9000, 4500, 0, 4500)
+
+
+def test_a_day_cell_with_an_unknown_code_is_v105_and_nothing_else(tmp_path):
+    # `E` is not a code of the contract: the reader's V105 rejects the day (its value, 45.00, on
+    # the finding); no day check runs on it, so it gets no R206 for its missing hours.
+    b = Batch(tmp_path, [decision()])
+    att = [calendar(days={2: "X", 3: "E"})]
+    b.invoice("a.xlsx", header(), [client(days=2)], att)
+    [r], _ = b.run()
+    assert [(f.rule, f.location.ref, f.amount_cents) for f in r.findings] == [
+        ("V105", "Läsnäolo!" + wb.cell(att, 3, 0), -4500)]
+    assert r.day_outcomes.select("date", "outcome", "rule").rows() == [
+        (D(2026, 11, 2), "paid", None), (D(2026, 11, 3), "rejected", "V105")]
+    assert r.total == Money(9000, 4500, 0, 4500)
+
+
+def test_a_decisions_last_day_and_first_day_are_paid(tmp_path):
+    # D-1 starts Tue 3 and ends Thu 5 November; D-2 (another client) ends in 2027 but was
+    # terminated on Wed 4. Each pays its first and last day; the day after is R204.
+    b = Batch(tmp_path, [decision("D-1", H1, start=D(2026, 11, 3), end=D(2026, 11, 5)),
+                         decision("D-2", H2, terminated=D(2026, 11, 4))])
+    att = [calendar("D-1", H1, {2: "X", 3: "X", 5: "X", 6: "X"}), calendar("D-2", H2, {4: "X", 5: "X"})]
+    b.invoice("a.xlsx", header(), [client("D-1", H1, days=4), client("D-2", H2, days=2)], att)
+    [r], _ = b.run()
+    assert found(r, "R204") == [("R204", "Läsnäolo!" + wb.cell(att, 2, 0), "D-1", D(2026, 11, 2)),
+                                ("R204", "Läsnäolo!" + wb.cell(att, 6, 0), "D-1", D(2026, 11, 6)),
+                                ("R204", "Läsnäolo!" + wb.cell(att, 5, 1), "D-2", D(2026, 11, 5))]
+    assert r.items["fee"] == Money(27000, 13500, 0, 13500)
+
+
+def test_r222_names_the_days_of_the_month_and_the_column_typed(tmp_path):
+    b = Batch(tmp_path, [decision()])
+    att = [calendar(days={2: "X", 31: "X"})]
+    b.invoice("a.xlsx", header(), [client(days=2)], att)
+    [r], _ = b.run()
+    [f] = r.findings
+    assert (f.rule, f.expected, f.found, f.date, f.amount_cents) == ("R222", "30", "31", None, -4500)
+
+
+def test_a_failing_day_on_a_row_held_as_a_whole_keeps_its_own_rule(tmp_path):
+    # R218 holds the row; a day under 4 hours on it is still R206 (rejected), the others held for R218.
+    b = Batch(tmp_path, [decision(benefit="kuntoutustuki")])
+    b.invoice("a.xlsx", header(), [client(days=2)], [calendar(days={2: "X", 3: "3"})])
+    [r], _ = b.run()
+    assert r.day_outcomes.select("date", "outcome", "rule").rows() == [
+        (D(2026, 11, 2), "held", "R218"), (D(2026, 11, 3), "rejected", "R206")]
+
+
+def test_the_attendance_row_belongs_to_the_client_row_not_rejected(tmp_path):
+    # The same decision on two Asiakkaat rows: the second is V106 (rejected); the Läsnäolo row's
+    # days belong to the first, and are paid, 2 x 45.00; the duplicate's claim is rejected.
+    b = Batch(tmp_path, [decision()])
+    b.invoice("a.xlsx", header(), [client(days=2), client(days=2)], [calendar(days={2: "X", 3: "X"})])
+    [r], _ = b.run()
+    assert [(f.rule, f.location.ref, f.amount_cents) for f in r.findings] == [("V106", "Asiakkaat!A3", -9000)]
+    assert r.day_outcomes.select("date", "outcome").rows() == [(D(2026, 11, 2), "paid"), (D(2026, 11, 3), "paid")]
+    assert r.total == Money(18000, 9000, 0, 9000)

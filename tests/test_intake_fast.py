@@ -288,9 +288,9 @@ def test_a_later_part_failing_otherwise_does_not_hide_an_earlier_sheets_reason(t
     second = "xl/worksheets/sheet2.xml"
     unknown = b'<?xml version="1.0" encoding="x-unknown"?>' + hostile.part(base, second)
     both = agree(hostile.rewrite(base, tmp_path / "both.xlsx", {hostile.SHEET: duplicate, second: unknown}))[0]
-    assert "duplicate attribute" in verdict(both)[2]
+    assert verdict(both)[2].startswith(f"part {hostile.SHEET} is not well-formed XML (line 1")  # the first sheet's own reason
     alone = agree(hostile.rewrite(base, tmp_path / "alone.xlsx", {second: unknown}))[0]
-    assert verdict(alone) == ("F001", "bad_xml", f"part {second} declares an unknown encoding (unknown encoding: x-unknown)")
+    assert verdict(alone) == ("F001", "bad_xml", f"part {second} declares an unknown encoding")
 
 
 @pytest.mark.parametrize("before, after", [

@@ -174,8 +174,10 @@ def test_version_1_ledger_migrates_forward_and_keeps_its_records(ledger_url):
             ("010190-123A", D(2026, 10, 30), "P1", "1234567-1", "L1", "2026-10", False)]
         b.record_batch("2026-10", "new", [])
         assert [(r["batch"], r["run_id"], r["replaced_run_id"]) for r in b.runs()] == [("2026-10", "new", "old")]
-    assert table(ledger_url, "SELECT version FROM schema_version") == [(3,)]  # version 3: resolutions, payments
-    assert table(ledger_url, "SELECT rule, held_cents FROM days") == []  # the columns version 3 added (the rerun emptied it)
+    assert table(ledger_url, "SELECT version FROM schema_version") == [(ledger_mod.schema.SCHEMA_VERSION,)]
+    assert table(ledger_url, "SELECT count(*) FROM trend_batches") == [(0,)]  # version 3 made it; no trend rows given
+    assert table(ledger_url, "SELECT rule, held_cents FROM days") == []  # the columns version 4 added (the rerun emptied it)
+    assert table(ledger_url, "SELECT count(*) FROM resolutions") == [(0,)]  # version 4: resolutions, payments
 
 
 V1_SCHEMA = (  # version 1's own statements, as reconcile 0.1 ran them
@@ -306,7 +308,7 @@ def test_history_within_a_scope_and_before_a_batch(book):
                                                 days=[("P1", "A", D(2026, 11, 2), "paid")])])
     # A November batch billing Wednesday 28 October to Tuesday 3 November: weeks 26 Oct - 8 Nov.
     scope = ledger_mod.Scope.around([D(2026, 11, 3), D(2026, 10, 28)], {"A"}, {"P1", "P3"}, {"1234567-1"})
-    assert (scope.first, scope.last) == (D(2026, 10, 26), D(2026, 11, 8))
+    assert [(w.first, w.last) for w in scope.windows] == [(D(2026, 10, 26), D(2026, 11, 8))]
     h = book.history("2026-11", before="2026-11", scope=scope)
     assert h.paid_days.select("hetu", "date", "decision_id", "batch").rows() == [("A", D(2026, 10, 26), "P1", "2026-10")]
     assert h.held_days.select("hetu", "date", "decision_id").rows() == [("C", D(2026, 10, 28), "P3")]
@@ -317,3 +319,13 @@ def test_history_within_a_scope_and_before_a_batch(book):
     assert book.history("2026-11").paid_days.height == 4
     empty = ledger_mod.Scope.around([], set(), set(), set())  # a batch without days meets no days
     assert book.history("", scope=empty).paid_days.height == 0
+    # A late invoice is a window of its own: client A's whole October, without widening client B's.
+    two = ledger_mod.Scope.of([([D(2026, 11, 3)], {"B"}, {"P2"}), ([D(2026, 10, 5), D(2026, 10, 6)], {"A"}, {"P1"})],
+                              {"1234567-1"})
+    assert [(w.first, w.last) for w in two.windows] == [(D(2026, 11, 2), D(2026, 11, 8)), (D(2026, 10, 5), D(2026, 10, 11))]
+    assert book.history("2026-11", before="2026-11", scope=two).paid_days.select("hetu", "date").rows() == [
+        ("A", D(2026, 10, 5))]
+    assert two.decisions == {"P1", "P2"}
+    numbered = ledger_mod.Scope.of([], {"1234567-1", "7654321-8"}, {"M1"})  # F007 asks only for its numbers
+    assert book.history("2026-11", scope=numbered).invoices.select("provider_id", "invoice_no").rows() == [
+        ("7654321-8", "M1")]

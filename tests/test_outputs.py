@@ -189,26 +189,62 @@ def test_annotated_in_the_providers_language(batch, cfg, tmp_path):
     assert book["Läsnäolo"]["D2"].comment.text.startswith("R216 (fel, innehålls): Samma klient")
 
 
-def test_anomalies_one_finding_a_row_grouped_by_decision(batch, cfg, tmp_path):
+def test_anomalies_plain_table_one_finding_a_row(batch, cfg, tmp_path):
+    """CONTRACT v2 section 3: header row, then exactly one row per finding, nothing else; grouped by sorting
+    on the decision, with bands and a rule above a decision's first row instead of heading rows."""
     out = tmp_path / "out"
     write_workbooks(batch, out, cfg)
     ws = openpyxl.load_workbook(out / "providers" / A / "2026-001" / "anomalies.xlsx").active
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][:4] == ("Sääntö", "Vakavuus", "Välilehti", "Solu")
-    found = [(r[0], r[3]) for r in rows[1:] if r[3]]
-    assert found == [("R220", "Lasku!B6"), ("R208", "Asiakkaat!D2"), ("R207", "Läsnäolo!E2"), ("V105", "Läsnäolo!E2"),
-                     ("R214", "Asiakkaat!J3"), ("R216", "Läsnäolo!F3")]
-    headings = [r[0] for r in rows[1:] if not r[3]]
-    assert headings == ["Päätös D-1 – " + EVIL_NAME, "Päätös D-2 – Asiakas Kaksi"]
+    assert [(r[0], r[3], r[4], r[5]) for r in rows[1:]] == [
+        ("R220", "Lasku!B6", None, None),
+        ("R208", "Asiakkaat!D2", "D-1", EVIL_NAME), ("R207", "Läsnäolo!E2", "D-1", EVIL_NAME),
+        ("V105", "Läsnäolo!E2", "D-1", EVIL_NAME),
+        ("R214", "Asiakkaat!J3", "D-2", "Asiakas Kaksi"), ("R216", "Läsnäolo!F3", "D-2", "Asiakas Kaksi")]
+    assert len(rows) == 1 + len(batch.invoices[0].findings)
     r208 = next(r for r in rows if r[0] == "R208")
     assert (r208[4], r208[7], r208[8], r208[9]) == ("D-1", "1", "2", -50.0)
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:L")
-    assert [ws.row_dimensions[i].outline_level for i in (2, 3, 4)] == [0, 0, 1]  # R220, heading D-1, R208
-    sev = {r[0]: ws.cell(i, 2).fill.start_color.rgb[-6:] for i, r in enumerate(rows[1:], 2) if r[3]}
+    r220 = rows[1]
+    assert (r220[7], r220[8]) == ("263,60\u00a0€", "250,00\u00a0€")  # euros the Finnish way
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:L7"
+    assert all(ws.row_dimensions[i].outline_level == 0 for i in range(1, 8))
+    sev = {r[0]: ws.cell(i, 2).fill.start_color.rgb[-6:] for i, r in enumerate(rows[1:], 2)}
     assert sev == {"R220": "BDD7EE", "R208": "FFEB9C", "R207": "BDD7EE", "V105": "FFC7CE", "R214": "BDD7EE",
                    "R216": "F8CBAD"}
+    # Bands: the file's own finding, then D-1 shaded, then D-2 not; a rule above each decision's first row.
+    band = [ws.cell(i, 3).fill.start_color.rgb[-6:] if ws.cell(i, 3).fill.fill_type else None for i in range(2, 8)]
+    assert band == [None, "F2F2F2", "F2F2F2", "F2F2F2", None, None]
+    assert [bool(ws.cell(i, 3).border.top.style) for i in range(2, 8)] == [False, True, False, False, True, False]
     rejected = openpyxl.load_workbook(out / "rejected" / "broken_file_xlsx" / "anomalies.xlsx").active
     assert [(r[0], r[1]) for r in rejected.iter_rows(min_row=2, values_only=True)] == [("F001", "virhe")]
+
+
+def test_anomalies_rows_are_tall_enough_for_their_wrapped_text(batch, cfg, tmp_path):
+    from reconcile.write.xlsxutil import lines_needed
+
+    # Worked by hand: 10 characters a line (width 12 less 2); "aaaa bbbb cccc" wraps after "bbbb".
+    assert lines_needed("aaaa bbbb cccc", 12) == 2
+    assert lines_needed("aaaa\nbbbb", 12) == 2
+    assert lines_needed("x" * 25, 12) == 3
+    out = tmp_path / "out"
+    write_workbooks(batch, out, cfg)
+    ws = openpyxl.load_workbook(out / "providers" / A / "2026-001" / "anomalies.xlsx").active
+    widths = {c: ws.column_dimensions[c].width for c in "KL"}
+    for i in range(2, 8):
+        message, fix = ws[f"K{i}"].value, ws[f"L{i}"].value
+        need = max(len(message) / (widths["K"] - 2), len(fix or "") / (widths["L"] - 2))
+        assert ws.row_dimensions[i].height >= 15 * need, (i, message)
+        assert ws[f"K{i}"].alignment.wrap_text
+
+
+def test_a_workbook_without_findings_has_one_line_saying_so(batch, cfg, tmp_path):
+    batch.invoices[1].findings = []
+    out = tmp_path / "out"
+    write_workbooks(batch, out, cfg)
+    ws = openpyxl.load_workbook(out / "providers" / B / "B-7" / "anomalies.xlsx").active
+    assert list(ws.iter_rows(min_row=2, values_only=True))[0][0] == "Inga anmärkningar."
+    assert ws.max_row == 2
 
 
 def test_finance_approval(batch, cfg, tmp_path):
@@ -249,9 +285,7 @@ def test_no_formula_from_input_text_in_any_output(batch, cfg, tmp_path):
                     if c.value in (EVIL_NAME, EVIL_NOTE):
                         seen.add((path.name, c.value))
     assert ("annotated.xlsx", EVIL_NAME) in seen and ("annotated.xlsx", EVIL_NOTE) in seen
-    assert ("anomalies.xlsx", "Päätös D-1 – " + EVIL_NAME) not in seen  # headings are text too
-    anomalies = openpyxl.load_workbook(out / "providers" / A / "2026-001" / "anomalies.xlsx").active
-    assert any(c.value == "Päätös D-1 – " + EVIL_NAME and c.data_type == "s" for row in anomalies.iter_rows() for c in row)
+    assert ("anomalies.xlsx", EVIL_NAME) in seen  # the client's name column, as text
 
 
 def _texts(path: Path) -> str:
@@ -286,6 +320,37 @@ def test_byte_identical_on_rewrite(batch, cfg, tmp_path):
     assert [p.relative_to(tmp_path / "one") for p in one] == [p.relative_to(tmp_path / "two") for p in two]
     for a, b in zip(one, two):
         assert a.read_bytes() == b.read_bytes(), a
+
+
+def test_every_file_of_a_known_provider_goes_to_its_folder(batch, cfg, tmp_path):
+    """CONTRACT v2 section 3: a duplicate (F007) or a header without invoice number (F005) of a provider
+    whose Y-tunnus was read goes under providers/<Y-tunnus>/rejected/<source file>/, never to rejected/;
+    two duplicates of one invoice, and an invoice numbered `rejected`, share no file."""
+    import dataclasses
+
+    a, b, broken, _ = batch.invoices
+    dup1 = dataclasses.replace(a, invoice=dataclasses.replace(a.invoice, submission=dataclasses.replace(
+        a.invoice.submission, source_file="dup 1.xlsx")), status="duplicate",
+        findings=[Finding("F007", Location("dup 1.xlsx", "Lasku", "B3"), found="2026-001")])
+    dup2 = dataclasses.replace(dup1, invoice=dataclasses.replace(a.invoice, submission=dataclasses.replace(
+        a.invoice.submission, source_file="dup_1.xlsx")))
+    no_number = dataclasses.replace(dup1, invoice_no=None, status="rejected", invoice=dataclasses.replace(
+        a.invoice, submission=dataclasses.replace(a.invoice.submission, source_file="x.xlsx")),
+        findings=[Finding("F005", Location("x.xlsx", "Lasku", "B3"))])
+    named_rejected = dataclasses.replace(b, provider_id=A, invoice_no="rejected")
+    batch.invoices[:] = [a, dup1, dup2, no_number, named_rejected, broken]
+    out = tmp_path / "out"
+    write_workbooks(batch, out, cfg)
+    assert [p.relative_to(out).as_posix() for p in _outputs(out) if p.parts[len(out.parts)] in ("providers", "rejected")] == [
+        f"providers/{A}/2026-001/annotated.xlsx",
+        f"providers/{A}/2026-001/anomalies.xlsx",
+        f"providers/{A}/rejected/annotated.xlsx",  # the invoice numbered "rejected"
+        f"providers/{A}/rejected/anomalies.xlsx",
+        f"providers/{A}/rejected/dup_1_xlsx/anomalies.xlsx",
+        f"providers/{A}/rejected/dup_1_xlsx__2/anomalies.xlsx",  # "dup_1.xlsx" after "dup 1.xlsx"
+        f"providers/{A}/rejected/x_xlsx/anomalies.xlsx",
+        "rejected/broken_file_xlsx/anomalies.xlsx",
+    ]
 
 
 def test_same_folder_twice_gets_a_suffix(batch, cfg, tmp_path):
@@ -367,7 +432,9 @@ def test_reports_for_people_print_on_a4_landscape_one_page_wide(tmp_path):
             setup = ws.page_setup
             # fitToWidth 1 is the file format's default, which openpyxl reads as None
             assert (setup.orientation, setup.paperSize, setup.fitToWidth or 1, setup.fitToHeight) == ("landscape", 9, 1, 0), (path.name, ws.title)
-            assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_title_rows == "$1:$1", (path.name, ws.title)
+            # compliance.xlsx repeats its heading row and its column headings
+            titles = "$1:$2" if path.name == "compliance.xlsx" else "$1:$1"
+            assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_title_rows == titles, (path.name, ws.title)
 
 
 @pytest.mark.parametrize("raw, safe", [

@@ -23,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconcile import batch as batch_mod, config, demo
+from schemas import SHEETS
 from reconcile.text import messages
 from reconcile.cli import main
 from reconcile.errors import JobError, RegisterError
@@ -43,6 +44,7 @@ def digest(root: Path) -> dict[str, str]:
 
 
 WEB = '=HYPERLINK("http://example.com/ohje","ohje")'
+INVOICE_SHEETS = SHEETS["invoice"]
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +60,11 @@ def inbox(tmp_path_factory) -> Path:
             book = openpyxl.load_workbook(path)
         except Exception:  # noqa: BLE001 - the demo plants files that are not workbooks
             continue
-        if "Lasku" in book.sheetnames and book["Lasku"]["B3"].value:
-            invoices.append((path, book))
-    for path, book in invoices[::2]:
-        book["Lasku"]["D1"] = WEB
+        sheet = next((n for n in INVOICE_SHEETS if n in book.sheetnames), None)  # the demo writes fi, sv and en
+        if sheet and book[sheet]["B3"].value:
+            invoices.append((path, book, sheet))
+    for path, book, sheet in invoices[::2]:
+        book[sheet]["D1"] = WEB
         book.save(path)
         # A link to another workbook besides: the fast path patches web formulas itself, not links.
         linked = hostile._external_link(path.parent.parent, path)
@@ -74,7 +77,7 @@ def has_web_formula(path: Path) -> bool:
         book = openpyxl.load_workbook(path)
     except Exception:  # noqa: BLE001
         return False
-    return "Lasku" in book.sheetnames and book["Lasku"]["D1"].value == WEB
+    return any(n in book.sheetnames and book[n]["D1"].value == WEB for n in INVOICE_SHEETS)
 
 
 @pytest.fixture(scope="module")

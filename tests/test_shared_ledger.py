@@ -26,7 +26,7 @@ from ledgers import dump, rows
 
 from reconcile import ledger as ledger_mod
 from reconcile.cli import main
-from reconcile.ledger import connect
+from reconcile.ledger import connect, store
 
 ROOT = Path(__file__).resolve().parents[1]
 SOCKET = "/var/run/postgresql"
@@ -250,8 +250,9 @@ def test_faults_exit_3_in_one_sentence_and_record_nothing(demo_inbox, tmp_path, 
         assert dump(pg_url) == content
 
 
-def test_connection_killed_in_the_middle_of_recording(demo_inbox, tmp_path, pg_url, monkeypatch):
-    """pg_terminate_backend from another connection while the days are being inserted: exit 3, nothing recorded."""
+@pytest.mark.parametrize("point", ["invoices", "days"])
+def test_connection_killed_in_the_middle_of_recording(demo_inbox, tmp_path, pg_url, monkeypatch, point):
+    """pg_terminate_backend from another connection in the middle of recording: exit 3, nothing recorded."""
     assert run(demo_inbox, tmp_path / "out", pg_url, "--batch", "2026-10").exit_code == 0
     before, files = dump(pg_url), outputs(tmp_path / "out" / "2026-10")
     make_engine = connect.engine
@@ -262,15 +263,26 @@ def test_connection_killed_in_the_middle_of_recording(demo_inbox, tmp_path, pg_u
 
         @event.listens_for(eng, "before_cursor_execute")
         def kill(conn, cursor, statement, parameters, context, executemany):
-            if statement.startswith("INSERT INTO days") and not killed:
+            if statement.startswith("INSERT INTO invoices") and not killed:  # after the batch's old record went
                 killed.append(cursor.connection.info.backend_pid)
                 admin("SELECT pg_terminate_backend(%s)", killed[0])
 
         return eng
 
-    monkeypatch.setattr(connect, "engine", engine)
+    insert_many = store.Ledger.insert_many
+
+    def copy_after_kill(self, conn, table, rows):  # the days go by COPY: kill just before it
+        if table.name == "days" and not killed:
+            killed.append(conn.connection.dbapi_connection.info.backend_pid)
+            admin("SELECT pg_terminate_backend(%s)", killed[0])
+        return insert_many(self, conn, table, rows)
+
+    if point == "invoices":
+        monkeypatch.setattr(connect, "engine", engine)
+    else:
+        monkeypatch.setattr(store.Ledger, "insert_many", copy_after_kill)
     r = run(demo_inbox, tmp_path / "out", pg_url, "--batch", "2026-10")
-    assert killed, "the run never reached the days"
+    assert killed, f"the run never reached the {point}"
     assert r.exit_code == 3, r.output
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.output
     assert "connection to the ledger" in r.stderr and "Nothing of this command was recorded" in r.stderr

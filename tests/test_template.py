@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 
@@ -14,7 +17,7 @@ from click.testing import CliRunner
 
 from reconcile import config
 from reconcile.cli import main
-from reconcile.errors import JobError
+from reconcile.errors import JobError, UsageError
 from reconcile.model import Registers
 from reconcile.template import clients_in_force, write_all_templates, write_template
 from schemas import header_names
@@ -101,7 +104,8 @@ def test_decisions_in_force_at_any_time_in_the_month():
 
 def test_sheets_headers_and_prefilled_values(nov_template):
     wb = openpyxl.load_workbook(nov_template)
-    assert wb.sheetnames == ["Lasku", "Asiakkaat", "Läsnäolo", "Ohjaus", "Ohje"]
+    assert wb.sheetnames == ["Lasku", "Asiakkaat", "Läsnäolo", "Ohjaus", "Ohje", "Laskenta"]
+    assert [ws.sheet_state for ws in wb.worksheets] == ["visible"] * 5 + ["veryHidden"]  # the reader skips it
     lasku = wb["Lasku"]
     assert [(lasku[f"A{r}"].value, lasku[f"B{r}"].value) for r in range(1, 5)] == [
         ("Palveluntuottaja", f"Tuottaja {P1}"), ("Y-tunnus", P1), ("Laskun numero", None), ("Laskutuskausi", "2026-11")]
@@ -120,15 +124,21 @@ def test_sheets_headers_and_prefilled_values(nov_template):
     assert (asiakkaat["G2"].value, asiakkaat["H2"].value) == ("=D2", 0)  # tuottaja: meals
     assert (asiakkaat["G3"].value, asiakkaat["H3"].value) == (0, "=D3")  # korvaus: meal compensation
     assert (asiakkaat["G4"].value, asiakkaat["H4"].value) == (0, 0)  # ei
-    assert asiakkaat["J2"].value == "=ROUND(SUMIFS('Ohjaus'!$D$2:$D$301,'Ohjaus'!$A$2:$A$301,$A2,'Ohjaus'!$E$2:$E$301,\"yksilö\"),2)"
-    assert asiakkaat["N2"].value == "=ROUND(F2+G2*6.80+H2*5.00+I2,2)"  # meal price and compensation of rates.toml
+    assert asiakkaat["J2"].value == "=ROUND(SUMIFS('Laskenta'!$CC$2:$CC$301,'Ohjaus'!$A$2:$A$301,$A2,'Ohjaus'!$E$2:$E$301,\"yksilö\"),2)"
+    number = 'IF(ISNUMBER({0}),{0},IFERROR(_xlfn.NUMBERVALUE(SUBSTITUTE(SUBSTITUTE(TRIM(SUBSTITUTE({0},_xlfn.UNICHAR(160)," ")),"€",""),".",","),","," "),0))'.format
+    # meal price and compensation of rates.toml; items typed as text are read, not #VALUE!
+    assert asiakkaat["N2"].value == f"=ROUND(F2+{number('G2')}*6.80+{number('H2')}*5.00+{number('I2')},2)"
 
     att = wb["Läsnäolo"]
     assert [c.value for c in att[2]] == ["Päätösnumero", "Henkilötunnus", "Nimi", "Päivää viikossa", *range(1, 31), "Läsnäolopäivät"]
     assert [att[day_cell(d, 1)].value for d in (1, 2, 7)] == ["su", "ma", "la"]  # 1.11.2026 is a Sunday
     assert [[c.value for c in att[r][:4]] for r in (3, 4, 5)] == [
         ["D-01", HETU[0], "Asiakas D-01", 4], ["D-02", HETU[1], "Asiakas D-02", 3], ["D-03", HETU[2], "Asiakas D-03", 2]]
-    assert att["AI3"].value == '=COUNTIF(E3:AH3,"X")+COUNTIF(E3:AH3,">=4")'
+    assert att["AI3"].value == "=SUM('Laskenta'!E3:AH3)"  # the helper sheet's claim flags of the row
+    helper = wb["Laskenta"]
+    trimmed = 'TRIM(SUBSTITUTE(\'Läsnäolo\'!E3,_xlfn.UNICHAR(160)," "))'
+    assert helper["E3"].value == (f"=IF(ISERROR('Läsnäolo'!E3),1,IF(ISNUMBER('Läsnäolo'!E3),1,IF({trimmed}=\"\",0,"
+                                  f'IF(OR(UPPER({trimmed})="S",UPPER({trimmed})="P",UPPER({trimmed})="L"),0,1))))')
     assert [c.value for c in wb["Ohjaus"][1]] == header_names(GuidanceLog, "fi")
 
 
@@ -155,7 +165,7 @@ def test_calendar_validation_shading_and_locks(nov_template):
     assert all(att[ref].protection.locked for ref in ("A3", "B3", "D3", "AI3"))
     # A week (Mon-Sun) with more attendance days than decided turns red: 2.-8.11. is columns F..L.
     rules = {str(cf.sqref): [r.formula for r in cf.rules] for cf in att.conditional_formatting}
-    assert rules["F3:L5"] == [['AND(F3<>"",COUNTIF($F3:$L3,"X")+COUNTIF($F3:$L3,">=4")>$D3)']]
+    assert rules["F3:L5"] == [['AND(F3<>"",SUM(\'Laskenta\'!$AT3:$AZ3)>$D3)']]  # F..L plus 40 columns: "may be paid"
     assert len(rules) == 6  # 1.11. alone, four full weeks, 30.11. alone
 
 
@@ -191,11 +201,11 @@ def test_every_input_column_is_validated(nov_template):
 def test_language_from_register_and_override(tmp_path):
     regs = registers(DECISIONS, [provider(P1, lang="sv")])
     wb = openpyxl.load_workbook(write_template(regs, CONFIG, P1, NOV, tmp_path / "sv.xlsx"))
-    assert wb.sheetnames == ["Faktura", "Klienter", "Närvaro", "Handledning", "Anvisningar"]
+    assert wb.sheetnames == ["Faktura", "Klienter", "Närvaro", "Handledning", "Anvisningar", "Beräkning"]
     assert [c.value for c in wb["Klienter"][1]] == header_names(Clients, "sv")
     assert wb["Närvaro"]["A2"].value == "Beslutsnummer" and wb["Närvaro"][day_cell(2, 1)].value == "må"
     wb = openpyxl.load_workbook(write_template(regs, CONFIG, P1, NOV, tmp_path / "en.xlsx", lang="en"))
-    assert wb.sheetnames == ["Invoice", "Clients", "Attendance", "Guidance", "Instructions"]
+    assert wb.sheetnames == ["Invoice", "Clients", "Attendance", "Guidance", "Instructions", "Calculation"]
     assert wb["Invoice"]["A2"].value == "Business id"
     assert wb["Clients"]["J2"].value.endswith('"individual"),2)')
 
@@ -210,6 +220,44 @@ def test_out_folder_names_the_file(tmp_path):
     path = write_template(registers(DECISIONS, PROVIDERS), CONFIG, P1, NOV, tmp_path / "out")
     assert path == tmp_path / "out" / f"{P1}_2026-11.xlsx" and path.is_file()
     assert [p.name for p in (tmp_path / "out").iterdir()] == [path.name]  # no temporary file left behind
+
+
+def test_out_names_the_file_or_a_folder_never_another_extension(tmp_path):
+    regs = registers(DECISIONS, PROVIDERS)
+    assert write_template(regs, CONFIG, P1, NOV, tmp_path / "x.XLSX") == tmp_path / "x.XLSX"
+    with pytest.raises(UsageError) as e:
+        write_template(regs, CONFIG, P1, NOV, tmp_path / "x.xls")
+    assert e.value.exit_code == 2 and not (tmp_path / "x.xls").exists()  # neither a file nor a folder
+    (tmp_path / "out.d").mkdir()  # an existing folder with a dot in its name is a folder
+    assert write_template(regs, CONFIG, P1, NOV, tmp_path / "out.d") == tmp_path / "out.d" / f"{P1}_2026-11.xlsx"
+
+
+def test_template_file_is_readable_by_owner_and_group(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = write_template(registers(DECISIONS, PROVIDERS), CONFIG, P1, NOV, tmp_path / "t.xlsx")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_every_sheet_prints_a4_landscape_one_page_wide_with_headers_unclipped(nov_template):
+    wb = openpyxl.load_workbook(nov_template)
+    for ws in wb.worksheets[:5]:
+        assert (ws.page_setup.paperSize, ws.page_setup.orientation) == (9, "landscape"), ws.title
+        # one page wide (fitToWidth absent means its default, 1), as many pages tall as needed
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0)
+    assert wb["Läsnäolo"].print_title_rows == "$1:$2" and wb["Asiakkaat"].print_title_rows == "$1:$1"
+    # Every header's longest word fits its column (Excel's width unit is about one character), and the header
+    # row is tall enough for the lines it wraps into: "Päivää viikossa" was clipped to "äivää viikoss".
+    for ws, row in ((wb["Läsnäolo"], 2), (wb["Asiakkaat"], 1), (wb["Ohjaus"], 1)):
+        for cell in ws[row]:
+            if isinstance(cell.value, str):
+                width = ws.column_dimensions[cell.column_letter].width
+                assert width >= max(len(w) for w in cell.value.split()) + 1, (ws.title, cell.value, width)
+                assert cell.alignment.wrap_text, (ws.title, cell.value)
+    # "Päivää viikossa" in a column of 10 and "Kykyviisari pvm" in one of 13 wrap: two lines at least.
+    assert wb["Läsnäolo"].row_dimensions[2].height >= 30 and wb["Asiakkaat"].row_dimensions[1].height >= 30
 
 
 def test_same_inputs_give_the_same_bytes(tmp_path):
@@ -335,7 +383,7 @@ def convert(path: Path, fmt: str, out_dir: Path) -> Path:
 def test_blank_template_opens_in_libreoffice(nov_template, tmp_path):
     xlsx = convert(nov_template, "xlsx", tmp_path / "lo")
     wb = openpyxl.load_workbook(xlsx, data_only=True)
-    assert wb.sheetnames == ["Lasku", "Asiakkaat", "Läsnäolo", "Ohjaus", "Ohje"]
+    assert wb.sheetnames == ["Lasku", "Asiakkaat", "Läsnäolo", "Ohjaus", "Ohje", "Laskenta"]
     assert [wb["Asiakkaat"][f"{c}2"].value for c in "DFGN"] == [0, 0, 0, 0]
     assert wb["Lasku"]["B6"].value == 0
     assert wb["Läsnäolo"].protection.sheet
@@ -395,7 +443,7 @@ def check(path: Path, inbox: Path, outbox: Path) -> tuple[int, list[tuple[str, s
     result = CliRunner().invoke(main, ["check", "--config", str(ROOT / "config"), "--inbox", str(inbox),
                                        "--outbox", str(outbox), str(path)])
     lines = result.stdout.strip().splitlines()
-    findings = sorted((line.split()[0], line.split()[2].rstrip(":")) for line in lines[:-1])
+    findings = sorted((line.split()[0], line.split()[2].rstrip(":")) for line in lines[:-1] if not line.startswith(" "))
     return result.exit_code, findings, lines[-1]
 
 
@@ -409,7 +457,7 @@ def test_round_trip_through_reconcile_check(inbox, tmp_path):
     clean = convert(fill(template, tmp_path / "clean.xlsx", CLEAN_DAYS), "xlsx", tmp_path / "lo-clean")
     code, findings, summary = check(clean, inbox, tmp_path / "outbox")
     assert (code, findings) == (0, [])
-    assert "claimed 940.00, approved 940.00, held 0.00, rejected 0.00 EUR; status approved" in summary
+    assert "laskutettu 940,00\u00a0€, hyväksytty 940,00\u00a0€, pidätetty 0,00\u00a0€, hylätty 0,00\u00a0€; tila: hyväksytty" in summary
 
     planted = {row: dict(codes) for row, codes in CLEAN_DAYS.items()}
     planted[3][6] = "X"  # a fifth day in the week of 2.-8.11. for D-01 (4 days a week); its meal follows
@@ -418,16 +466,52 @@ def test_round_trip_through_reconcile_check(inbox, tmp_path):
     bad = convert(fill(template, tmp_path / "bad.xlsx", planted), "xlsx", tmp_path / "lo-bad")
     code, findings, summary = check(bad, inbox, tmp_path / "outbox")
     assert code == 1
+    # The template counts the 3-hour day and the unknown code as the checker does (they claim attendance),
+    # so no R208: each is rejected on its own cell.
     assert findings == [
         ("R205", f"Läsnäolo!{day_cell(6, 3)}"),
         ("R206", f"Läsnäolo!{day_cell(19, 4)}"),
-        ("R208", "Asiakkaat!D3"),  # the 3-hour day claims attendance but is not counted
-        ("R208", "Asiakkaat!D4"),  # so does the unknown code
         ("R212", "Asiakkaat!G2"),  # the fifth day's meal exceeds the days paid
+        ("R212", "Asiakkaat!H3"),  # the 3-hour day's meal compensation exceeds the days paid
         ("V105", f"Läsnäolo!{day_cell(4, 5)}"),
     ]
-    # The fifth day: 50.00 fee + 6.80 meal rejected; the others were not counted, so not claimed.
-    assert "claimed 996.80, approved 940.00, held 0.00, rejected 56.80 EUR; status partly_approved" in summary
+    # By hand: D-01 11 days: 550.00 + 11 x 6.80 + 20.00 = 644.80, the fifth day's 50.00 and a meal 6.80 rejected;
+    # D-02 5 days: 227.50 + 5 x 5.00 = 252.50, the 3-hour day's 45.50 and 5.00 rejected; D-03 4 days: 200.00,
+    # the unknown code's 50.00 rejected. Claimed 1 097.30, rejected 157.30, approved 940.00.
+    assert "laskutettu 1\u00a0097,30\u00a0€, hyväksytty 940,00\u00a0€, pidätetty 0,00\u00a0€, hylätty 157,30\u00a0€" in summary
+
+
+@pytest.mark.slow
+@soffice
+def test_values_typed_as_text_count_and_add_up_as_the_checker_reads_them(inbox, tmp_path):
+    """Issue 15, items 1 and 2: hours and money typed as text (as many locales store them, or pasted)
+    are counted and summed as the checker reads them, after a save through LibreOffice."""
+    from reconcile.read import registers as registers_mod
+
+    template = write_template(registers_mod.read_registers(inbox, CONFIG), CONFIG, P1, NOV, tmp_path / "t.xlsx")
+    days = {row: dict(codes) for row, codes in CLEAN_DAYS.items()}
+    days[3][5] = "4,5"  # a half-hour day as text: a day for the checker
+    days[3][11] = " s "  # sick, typed loosely: not a day
+    days[4][17] = "5.0"  # hours as text with a point
+    filled = fill(template, tmp_path / "filled.xlsx", days)
+    wb = openpyxl.load_workbook(filled)
+    asiakkaat, log = wb["Asiakkaat"], wb["Ohjaus"]
+    asiakkaat["I2"] = "12,50"  # travel as text with a decimal comma
+    asiakkaat["H3"] = "4"  # meal compensation days typed over the formula, as text
+    asiakkaat["I4"] = "6,40 €"
+    log["D2"] = "1,5"  # guidance hours as text
+    wb.save(filled)
+    lo = openpyxl.load_workbook(convert(filled, "xlsx", tmp_path / "lo"), data_only=True)
+    asiakkaat = lo["Asiakkaat"]
+    # By hand: D-01 10 days (S and P are not days): 500.00 + 10 x 6.80 + 12.50 = 580.50, guidance 1.5 + 1 = 2.5 h;
+    # D-02 4 days: 182.00 + 4 x 5.00 = 202.00; D-03 3 days: 150.00 + 6.40 = 156.40. Invoice 938.90.
+    assert [lo["Läsnäolo"][f"AI{r}"].value for r in (3, 4, 5)] == [10, 4, 3]
+    assert [asiakkaat[f"N{r}"].value for r in (2, 3, 4)] == [580.5, 202, 156.4]
+    assert asiakkaat["J2"].value == 2.5
+    assert lo["Lasku"]["B6"].value == 938.9
+    code, findings, summary = check(convert(filled, "xlsx", tmp_path / "lo"), inbox, tmp_path / "outbox")
+    assert (code, findings) == (0, [])
+    assert "laskutettu 938,90\u00a0€, hyväksytty 938,90\u00a0€" in summary
 
 
 @pytest.mark.slow
@@ -440,4 +524,14 @@ def test_round_trip_in_swedish_and_english(inbox, tmp_path, lang):
     filled = convert(fill(template, tmp_path / "filled.xlsx", CLEAN_DAYS, lang), "xlsx", tmp_path / "lo")
     code, findings, summary = check(filled, inbox, tmp_path / "outbox")
     assert (code, findings) == (0, [])
-    assert "claimed 940.00, approved 940.00" in summary
+    assert "laskutettu 940,00\u00a0€, hyväksytty 940,00\u00a0€" in summary  # P1 writes Finnish in the register
+
+
+@pytest.mark.slow
+@soffice
+def test_template_prints_one_page_a_sheet_in_libreoffice(nov_template, tmp_path):
+    pdf = convert(nov_template, "pdf", tmp_path / "pdf")
+    if shutil.which("pdfinfo") is None:
+        pytest.skip("pdfinfo (poppler-utils) is not installed")
+    pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Pages:\s+5$", pages, re.M), pages  # the five visible sheets, the helper not printed

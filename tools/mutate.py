@@ -53,7 +53,34 @@ SWAP_NAME = {"min": "max", "max": "min", "min_horizontal": "max_horizontal", "ma
              "is_null": "is_not_null", "is_not_null": "is_null", "any": "all", "all": "any"}
 
 # Survivors that cannot change any result, by (module, line, description), with the reason.
-EQUIVALENT: dict[tuple[str, int, str], str] = {}
+EQUIVALENT: dict[tuple[str, int, str], str] = {
+    ("reconcile/check/amounts.py", 50, "0 -> 1"):
+        "an empty meals or compensation cell claims nothing (claimed_exprs), and approved and held are "
+        "capped by the claim, so counting it as 1 cannot change an amount",
+    ("reconcile/check/days.py", 29, "4 -> 5"):
+        "the register refuses a decision for more than 4 days a week (schemas Decisions.days_per_week le=4), "
+        "so min(days per week, WEEK_LIMIT) never reaches the constant",
+    ("reconcile/check/amounts.py", 59, "Sub -> Add"):
+        "held meals are capped by what is left of the claim, (meals - meals paid) x price, so the wider "
+        "min(meals + meals paid, H') never shows",
+    ("reconcile/check/amounts.py", 63, "Sub -> Add"):
+        "the same cap for meal compensation: (days - days paid) x price is left of the claim",
+    ("reconcile/check/amounts.py", 110, "0 -> 1"):
+        "whole_rows decides every row as a whole: paid days are then 0 and nothing is approved whatever "
+        "days_paid_raw says",
+    ("reconcile/check/days.py", 108, "0 -> 1"):
+        "hours are empty only on cells already decided (V105): 0 or 1 hour are both under the minimum anyway",
+    ("reconcile/check/days.py", 178, "Or -> And"):
+        "a day finding's cell has an owning row (else it is R223 before the checks), whose decision id "
+        "is the cell's own, spelled as the register spells it",
+    ("reconcile/check/days.py", 178, "'R222' -> 'XXR222XX'"):
+        "an R222 cell has no date (it is not a day of the month), so the finding's date is empty either way",
+    ("reconcile/check/days.py", 182, "0 -> 1"):
+        "a checked day's row has a decision from the register, whose day value is required: never empty",
+    ("reconcile/check/days.py", 61, "True -> False"):
+        "unique(keep='first') keeps each group's first row either way; only the order of the owner frame "
+        "changes, and it is only joined",
+}
 
 
 @dataclass
@@ -224,12 +251,26 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=ROOT / "tools" / "mutation.json")
     parser.add_argument("--only", help="mutants to run, as module:index,... (default: all)")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
+    parser.add_argument("--survivors", action="store_true",
+                        help="run again only the survivors of the last run (in --json), and update it")
+    parser.add_argument("--report", action="store_true", help="recompute the summary of --json and stop")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(json.loads(Path(args.worker).read_text(encoding="utf-8")), args.timeout)
         return 0
+    if args.report:
+        return report([Mutant(**m) for m in json.loads(args.json.read_text(encoding="utf-8"))["mutants"]], args.json)
     mutants = [Mutant(path, i, line, what) for path in MODULES for i, (line, what) in enumerate(sites(path))]
+    earlier: dict[tuple[str, int], Mutant] = {}
+    if args.survivors:
+        last = json.loads(args.json.read_text(encoding="utf-8"))["mutants"]
+        earlier = {(m["module"], m["index"]): Mutant(**m) for m in last}
+        if [(m.module, m.index, m.line, m.what) for m in mutants] != \
+                [(m.module, m.index, m.line, m.what) for m in earlier.values()]:
+            raise SystemExit("The modules changed since the last run: run them all again.")
+        mutants = [m for m in mutants if earlier[(m.module, m.index)].outcome == "survived"
+                   and (m.module, m.line, m.what) not in EQUIVALENT]
     if args.only:
         wanted = set(args.only.split(","))
         mutants = [m for m in mutants if f"{m.module}:{m.index}" in wanted]
@@ -253,20 +294,27 @@ def main() -> int:
                   flush=True)
         proc.wait()
         plan.unlink()
+    if earlier:
+        earlier.update({(m.module, m.index): m for m in results})
+        results = list(earlier.values())
     results.sort(key=lambda m: (m.module, m.index))
+    return report(results, args.json)
+
+
+def report(results: list[Mutant], path: Path) -> int:
+    """Score the results, write them to `path`, print the summary and the survivors."""
     equivalent = [m for m in results if m.outcome == "survived" and (m.module, m.line, m.what) in EQUIVALENT]
     survived = [m for m in results if m.outcome == "survived" and m not in equivalent]
     killed = len(results) - len(survived) - len(equivalent)
     score = killed / max(1, len(results) - len(equivalent))
     summary = {"mutants": len(results), "killed": killed, "equivalent": len(equivalent), "survived": len(survived),
                "score": round(100 * score, 1)}
-    args.json.write_text(json.dumps({"summary": summary, "mutants": [asdict(m) for m in results]}, indent=1,
-                                    ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps({"summary": summary, "mutants": [asdict(m) for m in results]}, indent=1,
+                               ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(summary))
     for m in survived:
         print(f"survived: {m.module}:{m.line} {m.what}")
     return 0 if not survived else 1
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -173,7 +173,7 @@ def _check_live(live: list[Work], registers: Registers, history: History) -> dic
         "days": days.filter(pl.col("check").is_not_null() | pl.col("r207") | pl.col("r226")),
         "amounts": amount_findings.candidates(priced),
         "outcomes": days.select(
-            "inv", pl.coalesce("d_decision", "decision_id").alias("decision_id"),
+            "inv", pl.col("client_row").alias("row"), pl.coalesce("d_decision", "decision_id").alias("decision_id"),
             pl.coalesce("d_hetu", pl.col("hetu").str.to_uppercase()).alias("hetu"), "date", "cell", "outcome", "rule",
         ),
     }

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, func, select, text
 
 from reconcile.errors import LedgerError
 from reconcile.ledger import schema
@@ -74,4 +74,7 @@ def copy_ledger(source: str, target: str) -> Copied:
                                   for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k))
                 raise LedgerError(f"The copy of {src.where} into {dst.where} does not match: {wrong}.",
                                   "Nothing was copied.")
+            if dst.backend == "postgresql":  # fresh statistics, so the planner uses the indexes at once
+                for table in tables():
+                    write.execute(text(f"ANALYZE {table.name}"))
     return Copied(rows, before)

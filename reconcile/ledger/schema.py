@@ -36,7 +36,7 @@ from sqlalchemy import (BigInteger, CheckConstraint, Column, Connection, Foreign
 
 from reconcile.errors import LedgerError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 class _Text(TypeDecorator):
     """TEXT, compared byte-wise on both backends: COLLATE "C" on PostgreSQL (SQLite's own order).
@@ -102,8 +102,8 @@ days = Table(
     Column("hetu", TEXT_, nullable=False),
     Column("date", TEXT_, nullable=False),
     Column("state", TEXT_, nullable=False),
-    Column("rule", TEXT_),  # version 3: the code that held the day (R216, R218), null for a paid day
-    Column("held_cents", CENTS, nullable=False, server_default="0"),  # version 3: the euros a held day holds
+    Column("rule", TEXT_),  # version 4: the code that held the day (R216, R218), null for a paid day
+    Column("held_cents", CENTS, nullable=False, server_default="0"),  # version 4: the euros a held day holds
     CheckConstraint("state IN ('paid', 'held')", name="days_state"),
     ForeignKeyConstraint(["batch", "provider_id", "invoice_no"],
                          ["invoices.batch", "invoices.provider_id", "invoices.invoice_no"]),
@@ -147,7 +147,35 @@ lock_holders = Table(  # who holds a database lock (the lock itself is an adviso
 Index("assessments_decision", assessments.c.decision_id)
 Index("days_decision", days.c.decision_id, days.c.date)
 
-# Version 3 (CONTRACT.md sections 7 and 8): finance's answers on held days, and what to pay.
+# Version 3: what a run keeps for the trends report (reconcile.report.rows). A batch listed in
+# trend_batches was recorded with one trend_rows row per Asiakkaat row of its processed invoices;
+# a batch recorded before version 3 is not listed, and the report says what it cannot tell of it.
+
+trend_batches = Table(
+    "trend_batches", METADATA,
+    Column("batch", TEXT_, primary_key=True),
+    ForeignKeyConstraint(["batch"], ["batches.batch"]),
+)
+
+trend_rows = Table(
+    "trend_rows", METADATA,
+    Column("batch", TEXT_, nullable=False),
+    Column("provider_id", TEXT_, nullable=False),
+    Column("invoice_no", TEXT_, nullable=False),
+    Column("row", Integer, nullable=False),  # the Asiakkaat row
+    Column("decision_id", TEXT_),
+    Column("hetu", TEXT_),  # the person billed; null when the row names no one
+    Column("days_paid", Integer, nullable=False),
+    Column("days_held", Integer, nullable=False),
+    Column("days_rejected", Integer, nullable=False),
+    Column("guidance", TEXT_),  # as R214 decided the row; null when it did not check it
+    CheckConstraint("guidance IN ('met', 'below')", name="trend_rows_guidance"),
+    PrimaryKeyConstraint("batch", "provider_id", "invoice_no", "row"),
+    ForeignKeyConstraint(["batch", "provider_id", "invoice_no"],
+                         ["invoices.batch", "invoices.provider_id", "invoices.invoice_no"]),
+)
+
+# Version 4 (CONTRACT.md sections 7 and 8): finance's answers on held days, and what to pay.
 # `days` keeps what the runs decided; an answer lives here, so a rerun can keep it or mark it void.
 
 resolutions = Table(
@@ -184,8 +212,8 @@ payments = Table(
 )
 
 
-def _days_v3(conn: Connection) -> None:
-    """Version 3's two new columns of `days` (old held days hold 0.00 until their batch runs again)."""
+def _days_v4(conn: Connection) -> None:
+    """Version 4's two new columns of `days` (old held days hold 0.00 until their batch runs again)."""
     collate = ' COLLATE "C"' if conn.dialect.name == "postgresql" else ""
     conn.execute(text(f"ALTER TABLE days ADD COLUMN rule TEXT{collate}"))
     conn.execute(text("ALTER TABLE days ADD COLUMN held_cents BIGINT NOT NULL DEFAULT 0"))
@@ -211,7 +239,8 @@ def create(*names: str) -> Callable[[Connection], None]:
 # version -> what takes a ledger from the version before to it (version 1 is the first ledger ever written).
 STEPS: dict[int, Callable[[Connection], None]] = {
     2: create("runs", "lock_holders", "assessments_decision", "days_decision"),
-    3: lambda conn: (_days_v3(conn), create("resolutions", "payments")(conn)),
+    3: create("trend_batches", "trend_rows"),
+    4: lambda conn: (_days_v4(conn), create("resolutions", "payments")(conn)),
 }
 assert sorted(STEPS) == list(range(2, SCHEMA_VERSION + 1)), "one step per version after 1"
 
@@ -254,5 +283,5 @@ def prepare(conn: Connection, where: str) -> int:
 
 
 __all__ = ["METADATA", "SCHEMA_VERSION", "STEPS", "TEXT_", "CENTS", "create", "prepare", "version_of", "refuse_newer",
-           "schema_version", "batches", "invoices", "days", "assessments", "runs", "lock_holders", "resolutions",
-           "payments"]
+           "schema_version", "batches", "invoices", "days", "assessments", "runs", "lock_holders", "trend_batches",
+           "trend_rows", "resolutions", "payments"]

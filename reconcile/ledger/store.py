@@ -27,17 +27,17 @@ from pathlib import Path
 from typing import Iterator
 
 import polars as pl
-from sqlalchemy import (Connection, Engine, and_, any_, bindparam, delete, exists as sql_exists, func, inspect, literal,
-                        or_, select, update)
+from sqlalchemy import (Connection, Engine, and_, any_, bindparam, delete, exists as sql_exists, false, func, inspect,
+                        literal, or_, select, text, update)
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, ProgrammingError, SQLAlchemyError
 
 from reconcile import lock as file_lock
 from reconcile.errors import LedgerError, UsageError
 from reconcile.ledger import connect, locking, schema
 from reconcile.ledger.connect import Location
-from reconcile.ledger.schema import assessments, batches, days, invoices, payments, resolutions, runs
-from reconcile.model import History, InvoiceResult
+from reconcile.ledger.schema import assessments, batches, days, invoices, payments, resolutions, runs, trend_batches
+from reconcile.model import History, InvoiceResult, TrendRecord
 
 _DAY_SCHEMA = {"hetu": pl.Utf8, "date": pl.Utf8, "decision_id": pl.Utf8, "provider_id": pl.Utf8,
                "invoice_no": pl.Utf8, "batch": pl.Utf8, "signed_off": pl.Boolean}
@@ -106,25 +106,42 @@ def processed(result: InvoiceResult) -> bool:
 
 
 @dataclass(frozen=True)
-class Scope:
-    """What of the ledger a batch can meet: its clients' and decisions' days from `first` to `last`
-    (whole Monday–Sunday weeks around the days it bills, late invoices included), its providers'
-    invoice numbers, its decisions' assessments."""
+class Window:
+    """Days of these clients or decisions from `first` to `last`."""
 
-    clients: frozenset[str]  # henkilötunnus, upper case as the ledger keeps them
-    decisions: frozenset[str]
-    providers: frozenset[str]
     first: dt.date
     last: dt.date
+    clients: frozenset[str]  # henkilötunnus, upper case as the ledger keeps them
+    decisions: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What of the ledger a batch can meet: for each month it bills (late invoices apart from the
+    rest), the days of its clients and decisions in the Monday–Sunday weeks around the days billed;
+    its providers' invoice numbers (those it uses, when given); its decisions' assessments."""
+
+    windows: tuple[Window, ...]
+    decisions: frozenset[str]
+    providers: frozenset[str]
+    invoice_numbers: frozenset[str] | None = None  # None: every number of the providers
+
+    @classmethod
+    def of(cls, parts: list[tuple[list[dt.date], set[str], set[str]]], providers,
+           invoice_numbers=None) -> "Scope":
+        """From (dates billed, clients, decisions) per part: each part's window runs from the Monday
+        before its first date to the Sunday after its last; a part without dates meets no days."""
+        windows = tuple(
+            Window(min(dates) - dt.timedelta(days=min(dates).weekday()),
+                   max(dates) + dt.timedelta(days=6 - max(dates).weekday()), frozenset(clients), frozenset(decisions))
+            for dates, clients, decisions in parts if dates)
+        return cls(windows, frozenset().union(*(d for _, _, d in parts)), frozenset(providers),
+                   None if invoice_numbers is None else frozenset(invoice_numbers))
 
     @classmethod
     def around(cls, dates: list[dt.date], clients, decisions, providers) -> "Scope":
-        """The scope of days on these dates: from the Monday before the first to the Sunday after the last."""
-        if not dates:
-            return cls(frozenset(clients), frozenset(decisions), frozenset(providers), dt.date.max, dt.date.min)
-        first, last = min(dates), max(dates)
-        return cls(frozenset(clients), frozenset(decisions), frozenset(providers),
-                   first - dt.timedelta(days=first.weekday()), last + dt.timedelta(days=6 - last.weekday()))
+        """One window for all: the days on these dates, whole weeks."""
+        return cls.of([(dates, set(clients), set(decisions))], providers)
 
 
 @dataclass(frozen=True)
@@ -236,11 +253,14 @@ class Ledger:
                     .order_by(days.c.batch, days.c.provider_id, days.c.invoice_no, days.c.hetu, days.c.date,
                               days.c.decision_id)
                 )
-                if scope is not None:
-                    query = query.where(days.c.date.between(scope.first.isoformat(), scope.last.isoformat()),
-                                        or_(self._member(days.c.hetu, scope.clients),
-                                            self._member(days.c.decision_id, scope.decisions)))
-                day_rows[name] = conn.execute(query).all() if scope is None or scope.first <= scope.last else []
+                if scope is not None:  # the dates inside each OR branch: both indexes serve it, (hetu|decision, date)
+                    terms = []
+                    for w in scope.windows:
+                        dates = days.c.date.between(w.first.isoformat(), w.last.isoformat())
+                        terms += [and_(self._member(days.c.hetu, w.clients), dates),
+                                  and_(self._member(days.c.decision_id, w.decisions), dates)]
+                    query = query.where(or_(false(), *terms))
+                day_rows[name] = conn.execute(query).all() if scope is None or scope.windows else []
             query = (
                 select(invoices.c.provider_id, invoices.c.invoice_no, invoices.c.batch, invoices.c.billing_month,
                        invoices.c.status, signed)
@@ -249,6 +269,8 @@ class Ledger:
             )
             if scope is not None:
                 query = query.where(self._member(invoices.c.provider_id, scope.providers))
+                if scope.invoice_numbers is not None:
+                    query = query.where(self._member(invoices.c.invoice_no, scope.invoice_numbers))
             invoice_rows = conn.execute(query).all()
             query = (
                 select(assessments.c.decision_id, assessments.c.kind, assessments.c.date).distinct()
@@ -358,6 +380,27 @@ class Ledger:
             )
         return tuple(rows[0])
 
+    def insert_many(self, conn: Connection, table, rows: list[dict]) -> None:
+        """Insert many rows in the caller's transaction: PostgreSQL's COPY (ten times faster than
+        INSERTs for a batch's tens of thousands of days), else an executemany INSERT."""
+        if not rows:
+            return
+        if self.backend != "postgresql":
+            conn.execute(table.insert(), rows)
+            return
+        import psycopg
+
+        names = list(rows[0])
+        statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+        dbapi = conn.connection.dbapi_connection
+        try:
+            with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row([row[n] for n in names])
+        except psycopg.Error as e:  # as SQLAlchemy's own errors, so `transaction` words it
+            raise DBAPIError.instance(statement, None, e, psycopg.Error,
+                                      connection_invalidated=bool(getattr(dbapi, "broken", False))) from None
+
     def _member(self, column, values: frozenset[str]):
         """`column IN values` as ONE parameter (an array on PostgreSQL, JSON on SQLite), however many values."""
         ordered = sorted(values)
@@ -392,6 +435,52 @@ class Ledger:
                 "Send corrections in a later batch.",
             )
 
+    def trend_record(self, first: str, last: str) -> TrendRecord:
+        """What the ledger keeps for the trends report on the batches `first`..`last` (YYYY-MM).
+
+        Works on a ledger of an older version (opened with `older_ok`): a batch
+        recorded without trend rows comes with its days counted from `days`.
+        Where finance has resolved held days (a `resolutions` table: pay, reject),
+        their counts per batch and provider come along.
+        """
+        span = and_(batches.c.batch >= first, batches.c.batch <= last)  # not BETWEEN: PostgreSQL's grammar refuses COLLATE there
+        with self.transaction() as conn:
+            tables = set(inspect(conn).get_table_names())
+            trends = "trend_batches" in tables
+            if trends:
+                listed = select(trend_batches.c.batch).where(trend_batches.c.batch == batches.c.batch).exists()
+                batch_rows = conn.execute(select(batches.c.batch, listed).where(span).order_by(batches.c.batch)).all()
+            else:
+                batch_rows = [(b, False) for b in conn.execute(select(batches.c.batch).where(span)
+                                                               .order_by(batches.c.batch)).scalars()]
+            invoice_rows = conn.execute(
+                select(invoices.c.batch, invoices.c.provider_id, invoices.c.invoice_no, invoices.c.approved_cents)
+                .where(invoices.c.batch >= first, invoices.c.batch <= last)
+                .order_by(invoices.c.batch, invoices.c.provider_id, invoices.c.invoice_no)).all()
+            t = schema.trend_rows.c
+            row_rows = conn.execute(
+                select(t.batch, t.provider_id, t.invoice_no, t.row, t.decision_id, t.hetu, t.days_paid, t.days_held,
+                       t.days_rejected, t.guidance)
+                .where(t.batch >= first, t.batch <= last).order_by(t.batch, t.provider_id, t.invoice_no, t.row)
+            ).all() if trends else []
+            old = [b for b, listed in batch_rows if not listed]
+            day_rows = conn.execute(
+                select(days.c.batch, days.c.provider_id, days.c.state, func.count())
+                .where(days.c.batch.in_(old)).group_by(days.c.batch, days.c.provider_id, days.c.state)
+                .order_by(days.c.batch, days.c.provider_id, days.c.state)).all() if old else []
+            assessment_rows = conn.execute(
+                select(assessments.c.decision_id, assessments.c.batch, assessments.c.date).distinct()
+                .where(assessments.c.batch <= last)
+                .order_by(assessments.c.decision_id, assessments.c.batch, assessments.c.date)).all()
+            resolved = []
+            if "resolutions" in tables:
+                resolved = conn.execute(text(
+                    "SELECT batch, provider_id, resolution, count(*) FROM resolutions "
+                    "WHERE batch >= :first AND batch <= :last AND resolution IN ('pay', 'reject') "
+                    "GROUP BY batch, provider_id, resolution ORDER BY 1, 2, 3"), {"first": first, "last": last}).all()
+        return TrendRecord.from_rows([(b, bool(listed)) for b, listed in batch_rows], invoice_rows, row_rows, day_rows,
+                                     assessment_rows, resolved)
+
     def runs(self, batch: str | None = None) -> list[dict]:
         """The log of recorded runs (of one batch, or all), oldest first."""
         query = select(runs).order_by(runs.c.finished_at, runs.c.batch)
@@ -404,14 +493,16 @@ class Ledger:
 
     def record_batch(self, batch: str, run_id: str, results: list[InvoiceResult], outputs_sha256: str = "",
                      started_at: str | None = None, who: str | None = None,
-                     resolutions: list[dict] | None = None) -> None:
+                     trend_rows: pl.DataFrame | None = None, resolutions: list[dict] | None = None) -> None:
         """Replace the batch's record with these results, in one transaction.
 
         Only processed invoices are recorded (`processed`), with their paid and
         held days and the assessment dates of their rows not rejected as a whole.
         `outputs_sha256` ties the record to the outbox written for it (crash recovery).
-        The run is logged in `runs` (who, when, the run it replaced). Days are
-        recorded as the checks decided them, before finance's answers;
+        The run is logged in `runs` (who, when, the run it replaced).
+        `trend_rows` (`reconcile.report.rows.ROW_SCHEMA`) is the batch's record for the
+        trends report; None records none (the batch reports as one recorded before it).
+        Days are recorded as the checks decided them, before finance's answers;
         `resolutions`, when given, replaces the batch's answers (a rerun keeps
         those whose day is still held and marks the others void).
         """
@@ -425,27 +516,35 @@ class Ledger:
         with self.transaction() as conn:
             self.refuse_if_signed_off(batch)
             replaced = conn.execute(select(batches.c.run_id).where(batches.c.batch == batch)).scalar()
-            for table in (days, assessments, invoices, batches):
+            for table in (schema.trend_rows, trend_batches, days, assessments, invoices, batches):
                 conn.execute(delete(table).where(table.c.batch == batch))
             conn.execute(batches.insert().values(batch=batch, run_id=run_id, recorded_at=finished,
                                                  outputs_sha256=outputs_sha256))
-            for table, rows in ((invoices, invoice_rows), (days, day_rows),
-                                (assessments, [dict(zip(("batch", "decision_id", "kind", "date"), r))
-                                               for r in sorted(assessment_rows)])):
-                if rows:
-                    conn.execute(table.insert(), rows)
+            conn.execute(invoices.insert(), invoice_rows) if invoice_rows else None
+            self.insert_many(conn, days, day_rows)
+            self.insert_many(conn, assessments, [dict(zip(("batch", "decision_id", "kind", "date"), r))
+                                                 for r in sorted(assessment_rows)])
+            if trend_rows is not None:
+                conn.execute(trend_batches.insert().values(batch=batch))
+                self.insert_many(conn, schema.trend_rows, trend_rows.with_columns(batch=pl.lit(batch)).to_dicts())
             conn.execute(runs.insert().values(batch=batch, run_id=run_id, started_at=started_at or finished,
                                               finished_at=finished, who=who or _user(), replaced_run_id=replaced))
             if resolutions is not None:
                 _replace_resolutions(conn, batch, resolutions)
 
     def record_finance(self, batch: str, results: list[InvoiceResult], answers: list[dict], outputs_sha256: str,
-                       sign_off: tuple[str, str, str, str] | None = None, payment: dict | None = None) -> None:
+                       sign_off: tuple[str, str, str, str] | None = None, payment: dict | None = None,
+                       trend_rows: pl.DataFrame | None = None) -> None:
         """Finance's step on a batch already run, in one transaction: its answers (the
         batch's whole list), the invoices' totals and statuses after them, the outbox they
-        belong to, and a sign-off (provider_id, invoice_no, who, when) with its payment row."""
+        belong to, a sign-off (provider_id, invoice_no, who, when) with its payment row, and
+        the batch's trend rows after the answers (when the run recorded any)."""
         with self.transaction() as conn:
             _replace_resolutions(conn, batch, answers)
+            if trend_rows is not None and conn.execute(
+                    select(trend_batches.c.batch).where(trend_batches.c.batch == batch)).first():
+                conn.execute(delete(schema.trend_rows).where(schema.trend_rows.c.batch == batch))
+                self.insert_many(conn, schema.trend_rows, trend_rows.with_columns(batch=pl.lit(batch)).to_dicts())
             for res in results:
                 if not processed(res):
                     continue
@@ -572,14 +671,15 @@ def _open_error(e: SQLAlchemyError, where: Location) -> LedgerError:
                        "Check the URL, that the server runs, the user's password (PGPASSWORD or ~/.pgpass) and rights.")
 
 
-def open_ledger(url_or_path: str, readonly: bool = False, holder: str | None = None) -> Ledger:
+def open_ledger(url_or_path: str, readonly: bool = False, holder: str | None = None, older_ok: bool = False) -> Ledger:
     """Open (and create or migrate, unless `readonly`) the ledger at a path or URL.
 
     `holder` (a command line, "reconcile run --batch 2026-11") takes the
     ledger's writer lock for the Ledger's life, before anything is created or
     read; a second holder gets LockHeld (exit 4) naming the first. Read-only
     opening of a ledger that does not exist is a LedgerError; callers that can
-    do without a ledger ask `exists(...)` first.
+    do without a ledger ask `exists(...)` first. `older_ok` (read-only): a ledger of an
+    older version is read as it is, by readers that can do with what it holds (the trends report).
     """
     where = connect.parse(url_or_path)
     path = where.path
@@ -602,7 +702,7 @@ def open_ledger(url_or_path: str, readonly: bool = False, holder: str | None = N
             stack.callback(conn.close)
             if holder and path is None:
                 locking.take(conn, holder, where.shown)
-            found = _prepare(conn, where, readonly)
+            found = _prepare(conn, where, readonly, older_ok)
             if holder and path is None:
                 locking.note(conn, holder)
         except SQLAlchemyError as e:
@@ -621,7 +721,7 @@ def migrate(url_or_path: str) -> tuple[int, int]:
         return book.version_found, schema.SCHEMA_VERSION
 
 
-def _prepare(conn: Connection, where: Location, readonly: bool) -> int:
+def _prepare(conn: Connection, where: Location, readonly: bool, older_ok: bool = False) -> int:
     """Check (read-only) or create and migrate the schema; the version the ledger had (0: none)."""
     with conn.begin():
         if readonly:
@@ -629,7 +729,7 @@ def _prepare(conn: Connection, where: Location, readonly: bool) -> int:
             if version == 0:
                 raise LedgerError(f"The ledger {where} is empty.")
             schema.refuse_newer(version, where.shown)
-            if version < schema.SCHEMA_VERSION:
+            if version < schema.SCHEMA_VERSION and not older_ok:
                 raise LedgerError(f"The ledger {where} is of an older version ({version}).",
                                   "Run `reconcile ledger migrate` (or `reconcile run`) once to upgrade it.")
             return version
@@ -645,5 +745,5 @@ def _prepare(conn: Connection, where: Location, readonly: bool) -> int:
                               "Run `reconcile ledger migrate URL` once as the database's owner.") from None
 
 
-__all__ = ["Ledger", "Scope", "SignOff", "open_ledger", "migrate", "exists", "location", "ledger_path", "lock_path",
-           "describe", "processed", "stamp"]
+__all__ = ["Ledger", "Scope", "SignOff", "Window", "open_ledger", "migrate", "exists", "location", "ledger_path",
+           "lock_path", "describe", "processed", "stamp"]

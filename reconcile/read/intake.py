@@ -211,10 +211,10 @@ def examine(sub: Submission, limits: Limits) -> Inspection:
         params = {"kind": r.kind, "reason": r.reason, **r.figures}
         out.finding = Finding(r.rule, Location(source_file=sub.source_file), params=params, found=r.reason)
     except OSError as e:
-        reason = f"the file cannot be read ({e.strerror or type(e).__name__})"
+        reason = "the file cannot be read"  # never the system's or a library's own words (issue 15)
         out.finding = Finding("F001", Location(source_file=sub.source_file), params={"kind": "unreadable", "reason": reason}, found=reason)
     except Exception as e:  # zipfile and zlib raise many kinds on damaged input (struct.error, ValueError, ...)
-        reason = f"the zip archive is truncated or corrupt ({type(e).__name__}: {e})"
+        reason = "the zip archive is truncated or corrupt"
         out.finding = Finding("F001", Location(source_file=sub.source_file), params={"kind": "corrupt_zip", "reason": reason}, found=reason)
     return out
 
@@ -238,7 +238,7 @@ def _check(path: Path, limits: Limits) -> tuple[dict[str, SheetScan], bool]:
     try:
         archive = zipfile.ZipFile(path, "r")
     except zipfile.BadZipFile as e:
-        raise _Refused("F001", "corrupt_zip", f"the zip archive is truncated or corrupt ({e})") from None
+        raise _Refused("F001", "corrupt_zip", "the zip archive is truncated or corrupt") from None
     with archive:
         members = archive.infolist()
         _check_odf(archive, members)
@@ -474,9 +474,9 @@ def _stream(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: Limits, t
     except expat.ExpatError as e:
         _bad_xml(archive, member, e)
     except LookupError as e:  # expat asked Python for an encoding it does not know either
-        raise _Refused("F001", "bad_xml", f"part {name} declares an unknown encoding ({e})", part=name) from None
+        raise _Refused("F001", "bad_xml", f"part {name} declares an unknown encoding", part=name) from None
     except zipfile.BadZipFile as e:
-        raise _Refused("F001", "corrupt_zip", f"part {name} is corrupt or does not match its declared size ({e})", part=name) from None
+        raise _Refused("F001", "corrupt_zip", f"part {name} is corrupt or does not match its declared size", part=name) from None
     return total
 
 
@@ -639,7 +639,7 @@ def _bad_xml(archive: zipfile.ZipFile, member: zipfile.ZipInfo, error: expat.Exp
                     part=name, offset=at,
                 ) from None
             offset += len(chunk)
-    reason = f"part {name} is not well-formed XML ({expat.ErrorString(error.code)}, line {error.lineno}, column {error.offset})"
+    reason = f"part {name} is not well-formed XML (line {error.lineno}, column {error.offset})"
     raise _Refused("F001", "bad_xml", reason, part=name, line=error.lineno)
 
 

@@ -212,8 +212,9 @@ def _guard(inv: Invoice, step: Callable[[], None]) -> None:
     try:
         step()
     except Exception as exc:  # noqa: BLE001 - bad input never raises (STYLE.md 5)
-        inv.findings.append(Finding("F001", Location(inv.source_file), found=f"{type(exc).__name__}: {exc}",
-                                    params={"detail": type(exc).__name__}))
+        # The library's own words (`CalamineError: ...`) never reach a provider or an auditor: they are no reason a person can act on.
+        inv.findings.append(Finding("F001", Location(inv.source_file), found="the workbook cannot be read",
+                                    params={"kind": "unreadable"}))
         inv.fatal = True
 
 

@@ -4,36 +4,54 @@ After the checks, once per batch: computed from the batch result (processed
 invoices' rows and findings) and the decision register, as one `Table` per
 sheet of audit/compliance.xlsx. Tables hold numbers, counts and cents, with
 columns named by key and words as `Label`s; `write.compliance` puts them in the
-audit language and lays them out:
+audit language, lays them out, and adds the sheet of definitions (every
+column's meaning and the rates applied, `rates`):
 
 - summary: clients billed; attendance days claimed, paid, held, rejected;
-  euros; guidance (share meeting the minimum, hours per client);
-  assessments; days per week used against decided (chart: approved
-  against claimed by provider);
+  euros; guidance (share of clients meeting the minimum, hours per client);
+  assessments (share of decisions billed); days per week used against decided
+  (chart: approved against claimed by provider);
 - findings by code (chart);
-- client structure by sex and age band from the henkilötunnus, counts
-  below 5 shown as `<5`;
-- register: period lengths, clients over 24 months across periods, repeated
-  periods, next steps of ended periods;
+- client structure by sex and age band from the henkilötunnus;
+- register: decisions in force and their period lengths, clients over 24
+  months across periods, clients on a repeated period, periods that ended in
+  the batch month and their next steps;
 - benefit basis: attended (paid) days per client and benefit, the expense
-  compensation they earn, participant days;
+  compensation they earn, participant days; it names clients, and its heading
+  says so;
 - register findings (R224).
 
-Definitions where RULES.md leaves room (also in the README):
-- a client is a decision billed on a row of a processed invoice;
+One figure, one value: a figure that appears on two sheets is computed once
+and shown the same way on both. Definitions where RULES.md leaves room (also
+in the README and on the workbook's definitions sheet):
+- a client is a person (henkilötunnus): the decision's in the register, else
+  the one on the row; the batch counts each person once, even when two
+  providers bill the same person, so the batch's count can be less than the
+  providers' counts added up; a row naming no one it can be read from counts
+  in days and euros only;
+- clients billed = persons with a row on a processed invoice (one not rejected
+  as a whole by an F rule), the row's own outcome aside;
+- every count of people (clients, sexes, age bands; the register's decisions,
+  clients and periods, which are people's placements) below 5 is shown as
+  `<5`, zero included, on every sheet (`small`); shares, means, days, euros
+  and findings are not counts of people and are shown as they are;
 - days rejected = days claimed − paid − held;
-- client figures (clients billed, guidance, assessments, days per week,
-  structure, benefit basis) count the invoices that were processed, i.e. not
-  rejected by an F rule; days and euros claimed count every workbook, so that
-  they add up with approval.csv (a rejected file's days are rejected days);
-- a client meets the guidance minimum unless an R214 finding names its decision;
-- assessments on record = a Kykyviisari or VAT date on the client's invoice row
-  of this batch, or one the ledger keeps from an earlier batch (`result.history`);
+- days and euros claimed count every workbook, so that they add up with
+  approval.csv (a rejected file's days are rejected days);
+- a client meets the guidance minimum unless an R214 finding names one of
+  their decisions billed; hours per client = hours reported ÷ clients billed;
+- assessments: of the decisions billed, the share with a Kykyviisari or VAT
+  date on or before the batch month's last day, on the client's invoice row of
+  this batch or kept by the ledger from an earlier batch (`result.history`);
 - days per week used = paid days ÷ (days of the decision's period in the
-  billed month ÷ 7), averaged over clients;
+  billed month ÷ 7), per decision and billed month, averaged over them;
+  decided = the decision's days per week, averaged over the same;
 - age is the age on the last day of the batch month;
 - period lengths are in months of 365.25 / 12 days, start to termination or end;
-- expense compensation is paid for the days paid.
+- periods ended = decisions whose last day (termination, else end) falls in
+  the batch month; their next steps are counted by value;
+- expense compensation is paid for the days paid, at the rate in force for
+  the billed month.
 """
 
 from __future__ import annotations
@@ -45,8 +63,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from reconcile.config import Config
+from reconcile.findings import Finding
 from reconcile.model import BatchResult, InvoiceResult, Money
-from reconcile.periods import last_day, month_end
+from reconcile.periods import last_day, month_end, parse_month
 from reconcile.text import rules
 from schemas.registers import NEXT_STEPS
 
@@ -56,7 +75,8 @@ MONTH_DAYS = Fraction(36525, 1200)  # 365.25 / 12 days, exactly
 CENTURY = {"+": 1800, "-": 1900, "Y": 1900, "X": 1900, "W": 1900, "V": 1900, "U": 1900,
            "A": 2000, "B": 2000, "C": 2000, "D": 2000, "E": 2000, "F": 2000}
 COMPENSATION = {"työttömyysetuus": "kulukorvaus", "toimeentulotuki": "toimintaraha"}
-BATCH = "\u0000batch"  # the key of the whole batch among provider keys (sorts first, never a Y-tunnus)
+BATCH = "\u0000batch"  # the key of the whole batch among provider keys (never a Y-tunnus)
+SMALL = 5  # counts of people below this are shown as `<5`
 
 
 def birth_and_sex(hetu: str | None) -> tuple[dt.date, str] | None:
@@ -76,8 +96,8 @@ def age_on(born: dt.date, day: dt.date) -> int:
 
 
 def small(n: int) -> int | str:
-    """A count of people as shown: below 5 becomes `<5`."""
-    return "<5" if n < 5 else n
+    """A count of people as shown: below 5 (zero included) becomes `<5`."""
+    return "<5" if n < SMALL else n
 
 
 def months(start: dt.date, end: dt.date) -> Fraction:
@@ -94,18 +114,28 @@ class Group:
 
     invoices: int = 0
     money: Money = field(default_factory=Money)
-    clients: set[str] = field(default_factory=set)  # decision ids billed
+    people: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # person -> decisions billed
+    decisions: set[str] = field(default_factory=set)  # decisions billed
     days_claimed: int = 0
     days_paid: int = 0
     days_held: int = 0
     guidance_ind_h100: int = 0
     guidance_grp_h100: int = 0
     below_minimum: set[str] = field(default_factory=set)  # decisions with R214
-    assessed: set[str] = field(default_factory=set)
-    used_per_week: list[Fraction] = field(default_factory=list)
-    decided_per_week: list[int] = field(default_factory=list)
+    assessed: set[str] = field(default_factory=set)  # decisions with an assessment on record
+    # (decision, billed month) -> [paid days, days of the period in the month, decided days per week]
+    weeks: dict[tuple[str, dt.date], list[int]] = field(default_factory=dict)
     findings: Counter = field(default_factory=Counter)
-    people: set[str] = field(default_factory=set)  # henkilötunnus of clients billed
+
+    @property
+    def clients(self) -> int:
+        """Clients billed: persons, each once."""
+        return len(self.people)
+
+    @property
+    def guidance_met(self) -> int:
+        """Clients none of whose decisions billed has an R214 finding."""
+        return sum(1 for decisions in self.people.values() if not decisions & self.below_minimum)
 
 
 def _round(value: Fraction, places: int) -> float:
@@ -128,8 +158,7 @@ class Figures:
     def __init__(self, result: BatchResult, config: Config):
         self.result = result
         self.config = config
-        year, month = (int(p) for p in result.batch.split("-"))
-        self.month_start = dt.date(year, month, 1)
+        self.month_start = parse_month(result.batch)
         self.month_end = month_end(self.month_start)
         decisions = result.registers.decisions
         self.decisions = {d["decision_id"]: d for d in decisions.iter_rows(named=True)} if decisions is not None else {}
@@ -143,10 +172,17 @@ class Figures:
                 self.periods_by_person[d["hetu"]].append(d)
         self.groups: dict[str, Group] = defaultdict(Group)
         history = result.history
-        self.on_record = set(history.assessments.get_column("decision_id").to_list()) if history else set()
+        self.on_record: set[str] = set()
+        if history is not None:
+            kept = history.assessments.filter(history.assessments["date"] <= self.month_end)
+            self.on_record = set(kept.get_column("decision_id").to_list())
         self.benefit_rows: list[dict] = []
         for inv in result.invoices:
             self._add_invoice(inv)
+
+    def _assessed(self, c: dict, decision_id: str) -> bool:
+        dates = [c.get("kykyviisari_date"), c.get("vat_date")]
+        return any(d is not None and d <= self.month_end for d in dates) or decision_id in self.on_record
 
     def _add_invoice(self, inv: InvoiceResult) -> None:
         targets = [self.groups[BATCH], self.groups[inv.provider_id or ""]]
@@ -173,12 +209,13 @@ class Figures:
                 continue
             c = clients.get(r["row"], {})
             d = self.decisions.get(decision_id)
-            hetu = d["hetu"] if d else c.get("hetu")
+            person = (d["hetu"] if d else c.get("hetu") or "").upper()
             paid, held = r.get("days_paid") or 0, r.get("days_held") or 0
+            span = (min(_end(d), last) - max(d["start"], month)).days + 1 if d else 0
             for g in targets:
-                g.clients.add(decision_id)
-                if hetu:
-                    g.people.add(hetu)
+                g.decisions.add(decision_id)
+                if person:
+                    g.people[person].add(decision_id)
                 g.days_claimed += c.get("days_claimed") or 0
                 g.days_paid += paid
                 g.days_held += held
@@ -186,15 +223,10 @@ class Figures:
                 g.guidance_grp_h100 += c.get("guidance_group_h100") or 0
                 if decision_id in below:
                     g.below_minimum.add(decision_id)
-                if c.get("kykyviisari_date") or c.get("vat_date") or decision_id in self.on_record:
+                if self._assessed(c, decision_id):
                     g.assessed.add(decision_id)
-            if d:
-                first, until = max(d["start"], month), min(_end(d), last)
-                span = (until - first).days + 1
                 if span > 0:
-                    for g in targets:
-                        g.used_per_week.append(Fraction(paid * 7, span))
-                        g.decided_per_week.append(d["days_per_week"])
+                    g.weeks.setdefault((decision_id, month), [0, span, d["days_per_week"]])[0] += paid
             benefit = d["benefit"] if d else ""
             kind = COMPENSATION.get(benefit, "")
             rate = self.config.rates_for(month).expense_compensation_cents if kind else 0
@@ -204,7 +236,8 @@ class Figures:
                                       "cents": paid * rate})
 
     def keys(self) -> list[str]:
-        return sorted(self.groups)
+        """The whole batch first, then the providers by Y-tunnus, an unknown provider last."""
+        return sorted(self.groups, key=lambda k: (k != BATCH, k == "", k))
 
     def structure(self, key: str) -> dict[str, int]:
         """Clients billed by sex and age band (raw counts; shown through `small`)."""
@@ -221,7 +254,8 @@ class Figures:
         return out
 
     def register(self, key: str) -> dict[str, float | int | str]:
-        """Register figures for one provider's decisions in force in the batch month (or all)."""
+        """Register figures for one provider's decisions (or all): those in force in the batch
+        month, and the periods that ended in it (raw counts; shown through `small`)."""
         periods_by_person = self.periods_by_person
         mine = list(self.decisions.values()) if key == BATCH else self.by_provider.get(key, [])
         in_force = [d for d in mine if d["start"] <= self.month_end and _end(d) >= self.month_start]
@@ -234,7 +268,7 @@ class Figures:
                                              "over_24": over_24, "repeated": repeated}
         for low, high, label in LENGTH_BANDS:
             out[f"len {label}"] = sum(1 for m in lengths if low <= m < high)
-        ended = [d for d in mine if _end(d) <= self.month_end]
+        ended = [d for d in mine if self.month_start <= _end(d) <= self.month_end]
         steps = Counter((d.get("next_step") or "") for d in ended)
         out["ended"] = len(ended)
         for step in (*NEXT_STEPS, ""):
@@ -267,29 +301,38 @@ Heading = tuple  # parts: Label or str, joined
 
 @dataclass(frozen=True)
 class Column:
-    """A column: `key` names it (the writer finds columns by it), `heading` is what the
-    sheet shows, `euro` marks money in cents (shown as euros)."""
+    """A column: `key` names it (the writer finds columns by it, and its definition),
+    `heading` is what the sheet shows, `euro` marks money in cents (shown as euros),
+    `people` marks a count of people (shown through `small`)."""
 
     key: str
     heading: Heading
     euro: bool = False
+    people: bool = False
 
 
 @dataclass
 class Table:
-    """One sheet: its name, its columns and its rows of values (int, float, str or Label)."""
+    """One sheet: its name, its columns and its rows of values (int, float, str, date or Label);
+    `note` is said in the sheet's heading."""
 
     name: Label
     columns: list[Column]
     rows: list[list] = field(default_factory=list)
+    note: Label | None = None
 
     def index(self, key: str) -> int:
         """The position of the column named `key`."""
         return next(i for i, c in enumerate(self.columns) if c.key == key)
 
 
-def _col(key: str, label: Label | None = None, euro: bool = False) -> Column:
-    return Column(key, (label or T(key),), euro)
+def _col(key: str, label: Label | None = None, euro: bool = False, people: bool = False) -> Column:
+    return Column(key, (label or T(key),), euro, people)
+
+
+def _shown(columns: list[Column], rows: list[list]) -> list[list]:
+    """Counts of people through `small`: the one place masking happens, for every sheet."""
+    return [[small(v) if c.people and isinstance(v, int) else v for c, v in zip(columns, row)] for row in rows]
 
 
 WHO = [_col("provider_id", L("provider_id")), _col("provider", L("provider"))]
@@ -303,22 +346,25 @@ def _who(key: str, names: dict[str, str]) -> list:
 
 def summary(fig: Figures, names: dict[str, str]) -> Table:
     """Per provider and for the batch: invoices, clients, days, euros, guidance, assessments, days per week."""
-    columns = [*WHO, _col("invoices", L("invoices")), _col("clients"), _col("days_claimed"), _col("days_paid"),
-               _col("days_held"), _col("days_rejected"), *(_col(k, L(k), euro=True) for k in ("claimed", "approved",
-                                                                                            "held", "rejected")),
+    columns = [*WHO, _col("invoices", L("invoices")), _col("clients", people=True), _col("days_claimed"),
+               _col("days_paid"), _col("days_held"), _col("days_rejected"),
+               *(_col(k, L(k), euro=True) for k in ("claimed", "approved", "held", "rejected")),
                _col("guidance_ok"), _col("ind_h"), _col("grp_h"), _col("assessed"), _col("used_week"),
                _col("decided_week")]
     rows = []
     for key in fig.keys():
         g = fig.groups[key]
-        n = len(g.clients)
+        n = g.clients
+        weeks = list(g.weeks.values())
         rows.append([*_who(key, names), g.invoices, n, g.days_claimed, g.days_paid, g.days_held,
                      max(0, g.days_claimed - g.days_paid - g.days_held),
                      g.money.claimed, g.money.approved, g.money.held, g.money.rejected,
-                     _pct(n - len(g.below_minimum), n), _round(Fraction(g.guidance_ind_h100, 100 * n), 2) if n else "",
-                     _round(Fraction(g.guidance_grp_h100, 100 * n), 2) if n else "", _pct(len(g.assessed), n),
-                     _mean(g.used_per_week), _mean(g.decided_per_week)])
-    return Table(T("summary"), columns, rows)
+                     _pct(g.guidance_met, n), _round(Fraction(g.guidance_ind_h100, 100 * n), 2) if n else "",
+                     _round(Fraction(g.guidance_grp_h100, 100 * n), 2) if n else "",
+                     _pct(len(g.assessed), len(g.decisions)),
+                     _mean([Fraction(paid * 7, span) for paid, span, _ in weeks]),
+                     _mean([decided for _, _, decided in weeks])])
+    return Table(T("summary"), columns, _shown(columns, rows))
 
 
 def findings_by_rule(fig: Figures, names: dict[str, str]) -> Table:
@@ -330,57 +376,99 @@ def findings_by_rule(fig: Figures, names: dict[str, str]) -> Table:
 
 
 def structure(fig: Figures, names: dict[str, str]) -> Table:
-    """Clients billed by sex and age band; below 5 shown as `<5`."""
+    """Clients billed by sex and age band."""
     bands = [label for _, _, label in AGE_BANDS]
     rows = []
     for key in fig.keys():
         s = fig.structure(key)
-        rows.append([*_who(key, names), small(len(fig.groups[key].people)), small(s["male"]), small(s["female"]),
-                     *(small(s[b]) for b in bands), small(s["unknown"])])
-    columns = [*WHO, _col("clients"), _col("male"), _col("female"), *(Column(f"age {b}", (b,)) for b in bands),
-               _col("unknown")]
-    return Table(T("structure"), columns, rows)
+        rows.append([*_who(key, names), fig.groups[key].clients, s["male"], s["female"], *(s[b] for b in bands),
+                     s["unknown"]])
+    columns = [*WHO, _col("clients", people=True), _col("male", people=True), _col("female", people=True),
+               *(Column(f"age {b}", (b,), people=True) for b in bands), _col("unknown", people=True)]
+    return Table(T("structure"), columns, _shown(columns, rows))
 
 
 def register(fig: Figures, names: dict[str, str]) -> Table:
-    """The register's decisions in force: period lengths, over 24 months, repeated, next steps of ended ones."""
+    """The register's decisions in force: period lengths, over 24 months, repeated; periods that
+    ended in the batch month and their next steps."""
     reg_keys = [BATCH, *sorted({d["provider_id"] for d in fig.decisions.values()})]
     step_names = [*NEXT_STEPS, ""]
-    columns = [*WHO, _col("in_force"), _col("mean_months"),
-               *(Column(f"len {label}", (T("len"), f" {label}")) for _, _, label in LENGTH_BANDS),
-               _col("over_24"), _col("repeated"), _col("ended"),
-               *(Column(f"next {s}", (T("next"), ": ", s or T("not_recorded"))) for s in step_names)]
+    columns = [*WHO, _col("in_force", people=True), _col("mean_months"),
+               *(Column(f"len {label}", (T("len"), f" {label}"), people=True) for _, _, label in LENGTH_BANDS),
+               _col("over_24", people=True), _col("repeated", people=True), _col("ended", people=True),
+               *(Column(f"next {s}", (T("next"), ": ", T(f"step {s}")), people=True) for s in step_names)]
     rows = []
     for key in reg_keys:
         r = fig.register(key)
         rows.append([*_who(key, names), r["in_force"], r["mean_months"],
                      *(r[f"len {label}"] for _, _, label in LENGTH_BANDS),
                      r["over_24"], r["repeated"], r["ended"], *(r[f"next {s}"] for s in step_names)])
-    return Table(T("register"), columns, rows)
+    return Table(T("register"), columns, _shown(columns, rows))
+
+
+def _word(code: str) -> Label | str:
+    """A register code (benefit, compensation) as words of the audit language."""
+    return T(code) if code else ""
 
 
 def benefit_basis(fig: Figures) -> Table:
     """Attended (paid) days per client and benefit, the expense compensation they earn; totals per
-    benefit, then the participant days."""
+    benefit, then the participant days. It names clients: its heading says so."""
     columns = [_col("provider_id", L("provider_id")), _col("invoice_no", L("invoice_no")),
                _col("decision", L("decision")), _col("name", L("name")), _col("benefit_col"), _col("days_paid"),
                _col("kind"), _col("rate", euro=True), Column("cents", ("€",), euro=True)]
-    rows = [[b["provider_id"], b["invoice_no"], b["decision_id"], b["name"], b["benefit"], b["days"], b["kind"],
-             b["rate"], b["cents"]] for b in sorted(fig.benefit_rows, key=lambda b: (b["provider_id"], b["decision_id"]))]
+    rows = [[b["provider_id"], b["invoice_no"], b["decision_id"], b["name"], _word(b["benefit"]), b["days"],
+             _word(b["kind"]), b["rate"], b["cents"]]
+            for b in sorted(fig.benefit_rows, key=lambda b: (b["provider_id"], b["decision_id"]))]
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for b in fig.benefit_rows:
         totals[b["benefit"]][0] += b["days"]
         totals[b["benefit"]][1] += b["cents"]
     for benefit in sorted(totals):
-        rows.append([L("total"), "", "", "", benefit, totals[benefit][0], COMPENSATION.get(benefit, ""), "",
-                     totals[benefit][1]])
+        rows.append([L("total"), "", "", "", _word(benefit), totals[benefit][0], _word(COMPENSATION.get(benefit, "")),
+                     "", totals[benefit][1]])
     rows.append([T("participant_days"), "", "", "", "", sum(b["days"] for b in fig.benefit_rows), "", "",
                  sum(b["cents"] for b in fig.benefit_rows)])
-    return Table(T("benefit"), columns, rows)
+    return Table(T("benefit"), columns, rows, note=T("names_note"))
+
+
+def rates(applied: dict[str, dict[str, str]]) -> Table:
+    """The rate block applied to each month the batch bills (and the batch's own month), from the
+    manifest's `rates_applied` (`Rates.as_text` by month): euros in cents, hours as written."""
+    columns = [_col("month"), _col("valid_from"), _col("meal_price", euro=True), _col("meal_compensation", euro=True),
+               _col("expense_compensation", euro=True), _col("guidance_min")]
+    rows = []
+    for month, block in applied.items():
+        rows.append([month, dt.date.fromisoformat(block["valid_from"]),
+                     *(int(Decimal(block[k]) * 100) for k in ("meal_price_eur", "meal_compensation_eur",
+                                                             "expense_compensation_eur")),
+                     float(Decimal(block["guidance_min_hours"]))])
+    return Table(T("rates"), columns, rows)
+
+
+@dataclass(frozen=True)
+class Said:
+    """A finding's message, which the writer renders in the audit language."""
+
+    finding: Finding
+
+
+def register_findings(fig: Figures, names: dict[str, str]) -> Table:
+    """The register's own findings (R224): each decision's period as the register has it, its length,
+    and the finding's message."""
+    columns = [*WHO, _col("rule", L("rule")), _col("decision", L("decision")), _col("start"), _col("last_day"),
+               _col("length_months"), _col("message", L("message"))]
+    rows = []
+    for f in fig.result.register_findings:
+        d = fig.decisions.get(f.decision_id or "")
+        period = [d["start"], _end(d), _round(months(d["start"], _end(d)), 2)] if d else ["", "", ""]
+        rows.append([f.provider_id or "", names.get(f.provider_id or "", ""), f.rule, f.decision_id or "", *period,
+                     Said(f)])
+    return Table(T("register_findings"), columns, rows)
 
 
 def tables(result: BatchResult, config: Config, names: dict[str, str]) -> list[Table]:
     """Every figure sheet of compliance.xlsx, in order; `names` are the providers' names by Y-tunnus."""
     fig = Figures(result, config)
     return [summary(fig, names), findings_by_rule(fig, names), structure(fig, names), register(fig, names),
-            benefit_basis(fig)]
+            benefit_basis(fig), register_findings(fig, names)]

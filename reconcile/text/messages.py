@@ -14,6 +14,14 @@ A missing field renders empty, never as an error, and a part of a template
 written in square brackets (`[ (found: {found})]`) is left out when a field
 inside it is empty, so a message never shows an empty figure.
 
+A finding's `expected` and `found` are written language-neutral by the checks
+(`83.20`, `2026-11-05`, `henkilötunnus`, `työttömyysetuus`, a sheet's or
+column's Finnish name) for findings.csv; `figure` renders them for a reader of
+one language: euros and hours with that language's decimal sign, dates its
+way, the program's own words (sheet and column names, benefits, weekdays and
+holidays, meal codes) in that language. What a provider typed (`found` of a
+V rule, a file or sheet name it used) is shown as typed.
+
 Privacy: every value filled in passes through `redact`, which shortens a
 henkilötunnus to its birth date (`010190-****`), so a message never prints a
 full personal identity code.
@@ -24,10 +32,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
+from decimal import Decimal
 from typing import Any
+
+import holidays
+from stdnum.fi import ytunnus as _ytunnus
 
 from reconcile.text import rules
 from reconcile.findings import Finding
+from schemas import SHEETS, columns
+from schemas.invoice import AttendanceKeys, Clients, GuidanceLog, InvoiceHeader
 
 HETU_RE = re.compile(r"\b(\d{6})[-+A-FU-Y](\d{3}[0-9A-Y])\b", re.IGNORECASE)
 YTUNNUS_RE = re.compile(r"\b\d{7}-\d\b")
@@ -77,6 +91,116 @@ def _shown(value: Any, lang: str) -> str:
     return redact("" if value is None else str(value))
 
 
+LANGS = ("fi", "sv", "en")
+ISO_DATE_RE = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
+DMY_DATE_RE = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4})(?![\d])")
+NUMBER_RE = re.compile(r"-?\d+(?:[.,]\d+)?")
+FI_EURO_RE = re.compile(r"(-?\d[\d\u00a0 ]*),(\d{2})\s?€")
+EURO_FIGURES = frozenset({"R209", "R210", "R213", "R220", "R221"})  # expected and found are euros
+HOUR_FIGURES = frozenset({"R206", "R214", "R215", "R226"})  # expected and found are hours
+WEEKDAYS = {"fi": ("maanantai", "tiistai", "keskiviikko", "torstai", "perjantai", "lauantai", "sunnuntai"),
+            "sv": ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag"),
+            "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")}
+HOLIDAY_LANGS = {"fi": "fi", "sv": "sv_FI", "en": "en_US"}
+
+
+def _words() -> dict[str, dict[str, str]]:
+    """The program's own words in expected/found values, by any of their spellings -> by language."""
+    out: dict[str, dict[str, str]] = {}
+    for names in SHEETS.values():
+        for name in names:
+            out[name.casefold()] = dict(zip(LANGS, names))
+    for model in (InvoiceHeader, Clients, AttendanceKeys, GuidanceLog):
+        for spec in columns(model):
+            for name in (spec.fi, spec.sv, spec.en):
+                out.setdefault(name.casefold(), {"fi": spec.fi, "sv": spec.sv, "en": spec.en})
+    for fi, sv, en in (
+        ("henkilötunnus", "personbeteckning", "personal identity code"),
+        ("työttömyysetuus", "arbetslöshetsförmån", "unemployment benefit"),
+        ("toimeentulotuki", "utkomststöd", "social assistance"),
+        ("kuntoutustuki", "rehabiliteringsstöd", "rehabilitation allowance"),
+        ("eläke", "pension", "pension"),
+        ("3–24 kuukautta", "3–24 månader", "3–24 months"),
+        ("toinen palveluntuottaja", "en annan serviceproducent", "another provider"),
+        ("toinen lasku", "en annan faktura", "another invoice"),
+        ("toinen päätös", "ett annat beslut", "another decision"),
+    ):
+        for name in (fi, sv, en):
+            out.setdefault(name.casefold(), {"fi": fi, "sv": sv, "en": en})
+    return out
+
+
+# The decision's `Ateria` code (R211's expected), as a reader of each language understands it.
+MEAL_WORDS = {
+    "tuottaja": {"fi": "tuottaja (ateriat)", "sv": "måltider av producenten", "en": "meals by the provider"},
+    "korvaus": {"fi": "korvaus (ateriakorvaus)", "sv": "måltidsersättning", "en": "meal compensation"},
+    "ei": {"fi": "ei (ei aterioita)", "sv": "inga måltider", "en": "no meals"},
+}
+
+
+def _number(text: str, lang: str) -> str:
+    return text.replace(",", ".") if lang == "en" else text.replace(".", ",")
+
+
+def _fi_cents(m: re.Match) -> int:
+    """`1 234,50 €` matched by FI_EURO_RE as cents."""
+    whole = m[1].replace(" ", "").replace("\u00a0", "")
+    cents = abs(int(whole)) * 100 + int(m[2])
+    return -cents if whole.startswith("-") else cents
+
+
+def _dates(text: str, lang: str) -> str:
+    def iso(m: re.Match) -> str:
+        try:
+            return date(dt.date(int(m[1]), int(m[2]), int(m[3])), lang)
+        except ValueError:
+            return m[0]
+
+    def dmy(m: re.Match) -> str:
+        try:
+            return date(dt.date(int(m[3]), int(m[2]), int(m[1])), lang)
+        except ValueError:
+            return m[0]
+
+    return DMY_DATE_RE.sub(dmy, ISO_DATE_RE.sub(iso, text))
+
+
+def figure(f: Finding, which: str, lang: str) -> str:
+    """A finding's `expected` or `found` as a reader of `lang` reads it (redacted)."""
+    raw = f.expected if which == "expected" else f.found
+    text = _shown(raw, lang)
+    if not text:
+        return text
+    if f.rule in ("F001", "F002") and which == "found":
+        reason = INTAKE_REASONS.get(lang, {}).get((f.params or {}).get("kind"))
+        return rules.render(reason, _params(f, lang)) if reason else text
+    if f.rule == "R207" and which == "found" and f.date is not None:
+        name = holidays.Finland(years=f.date.year, language=HOLIDAY_LANGS[lang]).get(f.date)
+        return name or WEEKDAYS[lang][f.date.weekday()]
+    if f.rule == "R211" and which == "expected":
+        return MEAL_WORDS.get(text.casefold(), {}).get(lang, text)
+    typed = f.rule.startswith("V") and which == "found" or f.rule.startswith("F") and which == "found"
+    if typed:  # what the provider typed or named, as it typed it
+        return text
+    words = WORDS
+    parts = [words.get(part.casefold(), {}).get(lang, part) for part in text.split(", ")]
+    text = ", ".join(parts)
+    if f.rule.startswith("F"):  # file names and months: nothing more to render
+        return text
+    if f.rule in EURO_FIGURES and NUMBER_RE.fullmatch(text):
+        cents = int((Decimal(text.replace(",", ".")) * 100).to_integral_value())
+        return euros(cents, lang)
+    if f.rule in HOUR_FIGURES and NUMBER_RE.fullmatch(text):
+        h100 = int((Decimal(text.replace(",", ".")) * 100).to_integral_value())
+        return hours(h100, lang) + " h"
+    text = _dates(text, lang)
+    if lang == "en":  # the reader's own examples (`12,50 €`) are written the Finnish way already
+        text = FI_EURO_RE.sub(lambda m: euros(_fi_cents(m), lang), text)
+    if NUMBER_RE.fullmatch(text):
+        return _number(text, lang)
+    return text
+
+
 # Intake's reasons (F001, F002) by `params["kind"]`, for Finnish and Swedish
 # readers; English readers get intake's own sentence, which has every figure.
 INTAKE_REASONS: dict[str, dict[str, str]] = {
@@ -119,8 +243,7 @@ INTAKE_REASONS: dict[str, dict[str, str]] = {
 }
 
 
-def values(f: Finding, lang: str) -> dict[str, str]:
-    """Every template field of a finding, formatted for `lang`."""
+def _params(f: Finding, lang: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in (f.params or {}).items():
         if key.endswith("_cents") and isinstance(value, int):
@@ -128,9 +251,15 @@ def values(f: Finding, lang: str) -> dict[str, str]:
         if key.endswith("_h100") and isinstance(value, int):
             out[key[: -len("_h100")] + "_h"] = hours(value, lang)
         out[key] = _shown(value, lang)
+    return out
+
+
+def values(f: Finding, lang: str) -> dict[str, str]:
+    """Every template field of a finding, formatted for `lang`."""
+    out = _params(f, lang)
     out.update(
-        expected=_shown(f.expected, lang),
-        found=_shown(f.found, lang),
+        expected=figure(f, "expected", lang),
+        found=figure(f, "found", lang),
         decision_id=_shown(f.decision_id, lang),
         date=date(f.date, lang),
         amount=euros(abs(f.amount_cents), lang) if f.amount_cents else "",
@@ -138,10 +267,6 @@ def values(f: Finding, lang: str) -> dict[str, str]:
         cell=f.location.cell or "",
         source_file=f.location.source_file,
     )
-    kind = (f.params or {}).get("kind")
-    reason = INTAKE_REASONS.get(lang, {}).get(kind) if f.rule in ("F001", "F002") else None
-    if reason:
-        out["found"] = rules.render(reason, out)
     return out
 
 
@@ -269,6 +394,13 @@ def label(key: str, lang: str) -> str:
     return texts.get(lang) or texts["fi"]
 
 
+def review_footer(batch: str, run_id: str, rules_version: str, lang: str) -> str:
+    """The one line at the foot of the annotated copy's review sheet (`Tarkastus`) that keeps what only
+    finance needs (batch, run id, rules version) out of the provider's way."""
+    return (f"{label('batch', lang)} {batch} · {label('run_id', lang)} {run_id} · "
+            f"{label('rules_version', lang)} {rules_version}")
+
+
 def status(value: str | None, lang: str) -> str:
     """A status word (`approved`, `partly_approved`, `adjusted`, ...) in `lang`."""
     key = f"status_{value}"
@@ -280,14 +412,77 @@ def status(value: str | None, lang: str) -> str:
 CROSS_INVOICE = frozenset({"R216", "R217"})
 
 
-def provider_figures(f: Finding) -> tuple[str, str]:
-    """(expected, found) as a provider may see them."""
+def provider_figures(f: Finding, lang: str | None = None) -> tuple[str, str]:
+    """(expected, found) as a provider may see them; in `lang`'s words and number forms when given."""
     if f.rule in CROSS_INVOICE:
         return "", ""
-    return f.expected, f.found
+    if lang is None:
+        return f.expected, f.found
+    return figure(f, "expected", lang), figure(f, "found", lang)
 
 
 def provider_view(text: str, own_provider: str | None, lang: str) -> str:
-    """Text for a provider's own files: any other provider's Y-tunnus becomes "another provider"."""
+    """Text for a provider's own files: any other provider's Y-tunnus becomes "another provider".
+
+    Only a valid Y-tunnus is replaced: the catalogue's example `1234567-8` has no
+    valid check digit and stays as written."""
     other = label("another_provider", lang)
-    return YTUNNUS_RE.sub(lambda m: m.group(0) if m.group(0) == own_provider else other, text)
+
+    def swap(m: re.Match) -> str:
+        found = m.group(0)
+        return found if found == own_provider or not _ytunnus.is_valid(found) else other
+
+    return YTUNNUS_RE.sub(swap, text)
+
+
+WORDS = _words()
+
+
+# `reconcile check`'s summary line, in the provider's language.
+SUMMARY = {
+    "fi": ("{file}: {errors}, {others}; laskutettu {claimed}, hyväksytty {approved}, pidätetty {held}, hylätty {rejected}; "
+           "tila: {status}."),
+    "sv": ("{file}: {errors}, {others}; fakturerat {claimed}, godkänt {approved}, innehållet {held}, avvisat {rejected}; "
+           "status: {status}."),
+    "en": "{file}: {errors}, {others}; claimed {claimed}, approved {approved}, held {held}, rejected {rejected}; status: {status}.",
+}
+COUNTS = {  # (one, many) of errors and of other findings
+    "fi": (("{n} virhe", "{n} virhettä"), ("{n} muu havainto", "{n} muuta havaintoa")),
+    "sv": (("{n} fel", "{n} fel"), ("{n} annan anmärkning", "{n} andra anmärkningar")),
+    "en": (("{n} error", "{n} errors"), ("{n} other finding", "{n} other findings")),
+}
+
+
+def check_lines(result: Any) -> list[str]:
+    """`reconcile check`'s report of one invoice, wholly in the provider's language (Finnish when unknown).
+
+    One line per finding, `RULE severity Sheet!Cell: message`, with its how-to-fix
+    indented on the next line, then the summary line. Another provider's Y-tunnus
+    reads "another provider"; a henkilötunnus only as its birth date."""
+    lang = result.lang if result.lang in LANGS else "fi"
+    own = result.provider_id
+
+    def key(f: Finding) -> tuple:
+        cell = f.location.cell or ""
+        letters = cell.rstrip("0123456789")
+        number = int(cell[len(letters):] or 0)
+        return f.location.sheet or "", len(letters), letters, number, f.rule
+
+    lines = []
+    for f in sorted(result.findings, key=key):
+        where = f.location.ref or f.location.sheet or f.location.source_file
+        lines.append(f"{f.rule} {label(f.severity, lang):8} {where}: {provider_view(message(f, lang), own, lang)}")
+        how = fix(f, lang)
+        if how:
+            lines.append(f"    {label('fix', lang)}: {provider_view(how, own, lang)}")
+    errors = sum(1 for f in result.findings if f.is_error)
+    others = len(result.findings) - errors
+    (one_error, many_errors), (one_other, many_others) = COUNTS[lang]
+    total = result.total
+    lines.append(SUMMARY[lang].format(
+        file=result.source_file,
+        errors=(one_error if errors == 1 else many_errors).format(n=errors),
+        others=(one_other if others == 1 else many_others).format(n=others),
+        claimed=euros(total.claimed, lang), approved=euros(total.approved, lang), held=euros(total.held, lang),
+        rejected=euros(total.rejected, lang), status=status(result.status, lang)))
+    return lines

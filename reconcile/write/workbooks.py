@@ -3,13 +3,22 @@
 Last stage, called by `write.write_outbox` after the CSV files. Per
 submission: providers/<Y-tunnus>/<invoice>/annotated.xlsx and anomalies.xlsx
 (in the provider's language); a workbook rejected as a whole gets only its
-anomalies.xlsx, under providers/ when its provider and invoice number could
-be read, else under rejected/<source file>/, as do duplicates (F007). Then
-finance/approval.xlsx and audit/compliance.xlsx, in the finance language.
+anomalies.xlsx. Then finance/approval.xlsx and audit/compliance.xlsx, in the
+finance language.
 
-Path parts are made file-name safe; two submissions that would land in the
-same folder get `__2`, `__3`, ... in the order of the batch, so nothing is
-overwritten.
+Where a submission's files go (CONTRACT.md version 2, section 3: everything
+a provider needs is under its own folder):
+- Y-tunnus and invoice number read, not a duplicate: providers/<Y>/<invoice>/;
+- Y-tunnus read, but no invoice number (F005) or a duplicate (F007, in this
+  batch or against an earlier one): providers/<Y>/rejected/<source file>/.
+  The source file name is unique in the batch folder, so two duplicates of
+  one invoice never meet;
+- Y-tunnus not read: rejected/<source file>/.
+Path parts are made file-name safe; two submissions whose safe names would
+still share a folder (`a b.xlsx` and `a_b.xlsx`, invoice numbers `1/2` and
+`1_2`) get `__2`, `__3`, ... in the order of the batch. Report files are
+only ever `annotated.xlsx` and `anomalies.xlsx`, never a folder name, so
+even an invoice numbered `rejected` shares no file with the rejected ones.
 
 The per-submission files are most of the work at scale. From
 `PARALLEL_MIN` submissions on they are written by worker processes, one
@@ -45,6 +54,7 @@ from reconcile.write.annotate import write_annotated
 from reconcile.write.anomalies import write_anomalies
 from reconcile.write.xlsxutil import safe_name
 
+REJECTED = "rejected"  # the folder of files rejected before an invoice could be named
 PARALLEL_MIN = 100  # fewer submissions: starting the workers costs more than they save
 CHUNKS_PER_WORKER = 4  # smaller chunks even out the work and move the progress bar
 
@@ -63,7 +73,9 @@ def invoice_folder(inv: InvoiceResult) -> Path:
     duplicate = inv.status == "duplicate" or inv.rejected_by == "F007"
     if inv.provider_id and inv.invoice_no and not duplicate:
         return Path("providers") / safe_name(inv.provider_id) / safe_name(inv.invoice_no)
-    return Path("rejected") / safe_name(inv.source_file)
+    if inv.provider_id:
+        return Path("providers") / safe_name(inv.provider_id) / REJECTED / safe_name(inv.source_file)
+    return Path(REJECTED) / safe_name(inv.source_file)
 
 
 def jobs(result: BatchResult) -> list[Job]:
@@ -77,7 +89,8 @@ def jobs(result: BatchResult) -> list[Job]:
             n += 1
             folder = folder.with_name(f"{invoice_folder(inv).name}__{n}")
         used.add(folder)
-        out.append(Job(inv, folder, not inv.rejected_as_whole and folder.parts[0] == "providers"))
+        invoice_level = folder.parts[0] == "providers" and len(folder.parts) == 3  # providers/<Y>/<invoice>
+        out.append(Job(inv, folder, not inv.rejected_as_whole and invoice_level))
     return out
 
 

@@ -26,6 +26,7 @@ CORE_TIME_RE = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:
 FILLS = {"reject": "FFC7CE", "hold": "F8CBAD", "adjust": "FFEB9C", "none": "BDD7EE"}
 STRENGTH = {"reject": 3, "hold": 2, "adjust": 1, "none": 0}  # the strongest effect colours a shared cell
 EURO_FORMAT = "#,##0.00"
+LINE_POINTS = 15  # one line of 11-point text, as Excel and LibreOffice space it
 
 
 def safe_name(text: str | None) -> str:
@@ -92,6 +93,30 @@ def for_print(ws) -> None:
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(0)
+
+
+def lines_needed(text: str, width: int) -> int:
+    """How many lines `text` takes wrapped in a column `width` characters wide.
+
+    Words are wrapped whole, as a spreadsheet wraps them; a word longer than
+    the line is broken. Slightly pessimistic (a proportional font fits more
+    than `width` average characters), so the text is never cut off."""
+    usable = max(1, width - 2)
+    lines = 0
+    for paragraph in text.split("\n"):
+        line = 0
+        count = 1
+        for word in paragraph.split(" "):
+            size = len(word)
+            if line and line + 1 + size > usable:
+                count += 1
+                line = 0
+            while size > usable:
+                count += 1
+                size -= usable
+            line += size + (1 if line else 0)
+        lines += count
+    return lines
 
 
 # --- the package-validity check every annotated copy passes before it is shipped -----------------
