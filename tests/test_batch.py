@@ -252,9 +252,17 @@ def test_rerun_of_an_older_batch_does_not_see_later_batches(inbox, tmp_path, cfg
     first = {n: (outbox / "2026-10" / n).read_bytes() for n in ("audit/findings.csv", "finance/approval.csv")}
     assert [(r["invoice_no"], r["held_eur"], r["status"]) for r in approval(outbox / "2026-10")] == [
         ("A", "50.00", "held"), ("B", "50.00", "held")]
-    # November: a late invoice bills 29 October once more; nothing paid it yet, so it is paid.
+    # November: a late invoice bills 29 October once more. October still holds that day, so it is
+    # held too (R216 across batches); finance pays it in November.
     write_bill(inbox / "2026-11" / "c.xlsx", P1, "C", D(2026, 10, 1), "D-1", H1, [29])
     batch_mod.run_batch(inbox, outbox, cfg, batch="2026-11", ledger=ledger_url)
+    assert next(r for r in approval(outbox / "2026-11") if r["invoice_no"] == "C")["status"] == "held"
+    answers = tmp_path / "answers.csv"
+    answers.write_text(f"provider_id,invoice_no,decision_id,date,resolution,reason\n{P1},C,D-1,2026-10-29,pay,\n",
+                       encoding="utf-8")
+    from reconcile.resolve import finance
+
+    assert len(finance.resolve_batch(inbox, outbox, cfg, "2026-11", answers, ledger_url, "maija").taken) == 1
     assert next(r for r in approval(outbox / "2026-11") if r["invoice_no"] == "C")["status"] == "approved"
     # October again: it sees only what came before it, so it gives what it gave (not R217 against November).
     batch_mod.run_batch(inbox, outbox, cfg, batch="2026-10", ledger=ledger_url)

@@ -174,9 +174,10 @@ def test_version_1_ledger_migrates_forward_and_keeps_its_records(ledger_url):
             ("010190-123A", D(2026, 10, 30), "P1", "1234567-1", "L1", "2026-10", False)]
         b.record_batch("2026-10", "new", [])
         assert [(r["batch"], r["run_id"], r["replaced_run_id"]) for r in b.runs()] == [("2026-10", "new", "old")]
-    assert table(ledger_url, "SELECT version FROM schema_version") == [(5,)]  # 3: trend tables; 4: resolutions, payments; 5: portal
+    assert table(ledger_url, "SELECT version FROM schema_version") == [(ledger_mod.schema.SCHEMA_VERSION,)]
     assert table(ledger_url, "SELECT count(*) FROM trend_batches") == [(0,)]  # version 3 made it; no trend rows given
     assert table(ledger_url, "SELECT rule, held_cents FROM days") == []  # the columns version 4 added (the rerun emptied it)
+    assert table(ledger_url, "SELECT count(*) FROM resolutions") == [(0,)]  # version 4: resolutions, payments
 
 
 V1_SCHEMA = (  # version 1's own statements, as reconcile 0.1 ran them

@@ -102,8 +102,8 @@ days = Table(
     Column("hetu", TEXT_, nullable=False),
     Column("date", TEXT_, nullable=False),
     Column("state", TEXT_, nullable=False),
-    Column("rule", TEXT_),  # version 3: the code that held the day (R216, R218), null for a paid day
-    Column("held_cents", CENTS, nullable=False, server_default="0"),  # version 3: the euros a held day holds
+    Column("rule", TEXT_),  # version 4: the code that held the day (R216, R218), null for a paid day
+    Column("held_cents", CENTS, nullable=False, server_default="0"),  # version 4: the euros a held day holds
     CheckConstraint("state IN ('paid', 'held')", name="days_state"),
     ForeignKeyConstraint(["batch", "provider_id", "invoice_no"],
                          ["invoices.batch", "invoices.provider_id", "invoices.invoice_no"]),
