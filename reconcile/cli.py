@@ -239,7 +239,7 @@ def ledger_copy(inbox: Path, outbox: Path, config_dir: Path, source: str, target
     totals differ from the source's (nothing is copied then).
     """
     from reconcile.ledger import copy as copy_mod, describe
-    from reconcile.write.csvs import eur
+    from reconcile.text.format import euros as eur
 
     done = copy_mod.copy_ledger(source, target)
     t = done.totals
