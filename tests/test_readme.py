@@ -48,3 +48,13 @@ def test_every_option_of_every_command_is_named_in_the_readme():
             for opt in getattr(param, "opts", []):
                 if opt.startswith("--") and opt not in common:
                     assert opt in README, f"README does not mention {opt} of `reconcile {name}`"
+
+
+def test_readme_names_every_status_in_every_language():
+    """The routine's status table says what the workbooks say, so a clerk can match them."""
+    from reconcile.model import STATUSES
+    from reconcile.text import messages
+
+    for status in STATUSES:
+        row = f"| `{status}` | " + " | ".join(messages.status(status, lang) for lang in ("fi", "sv", "en")) + " |"
+        assert row in README, row
