@@ -138,3 +138,22 @@ def test_a_run_replacing_other_inputs_says_what_it_replaced(tmp_path, ledger_url
     now = json.loads((outbox / "2026-11" / "audit" / "manifest.json").read_text(encoding="utf-8"))["run_id"]
     log = rows(ledger_url, "SELECT run_id, replaced_run_id FROM runs WHERE batch = '2026-11' ORDER BY finished_at")
     assert log == [(first, None), (now, first)]  # the ledger's log of runs keeps the run each replaced
+
+
+def test_an_earlier_month_run_again_leaves_a_signed_off_month_rebuildable_and_approvable(tmp_path, ledger_url):
+    """`make clean` then `make demo` after a sign-off: October is recorded anew (same days), then November is
+    rebuilt; signing off November's other invoice still works."""
+    inbox, outbox = two_months(tmp_path), tmp_path / "out"
+    write_bill(inbox / "2026-10" / "loka.xlsx", P1, "6", D(2026, 10, 1), "D-1", H1, [29, 30])  # November's week
+    assert run(inbox, outbox, ledger_url, "2026-10").exit_code == 0
+    assert run(inbox, outbox, ledger_url, "2026-11").exit_code == 0
+    base = ("approve", "--inbox", str(inbox), "--outbox", str(outbox), "--ledger", ledger_url, "--batch", "2026-11")
+    assert invoke(*base, "--invoice", "7").exit_code == 0
+    shutil.rmtree(outbox / "2026-10")
+    shutil.rmtree(outbox / "2026-11")
+    assert run(inbox, outbox, ledger_url, "2026-10").exit_code == 0
+    r = run(inbox, outbox, ledger_url, "2026-11")
+    assert r.exit_code == 0, r.output
+    assert "its outbox was rebuilt" in r.stdout
+    r = invoke(*base, "--invoice", "8")
+    assert r.exit_code == 0, r.output

@@ -224,8 +224,10 @@ class Ledger:
 
         Finance's answers count (CONTRACT.md section 7): a held day paid by an answer is
         paid (R217, R205), and an answered day is no longer held (R216 across batches).
-        `as_of` (a `stamp()`) shows the ledger as it was then: only batches recorded and
-        answers given before it, as a run saw it (`reconcile resolve` checks a batch again so).
+        `as_of` (a `stamp()`) counts only the answers given before it, as a run saw them
+        (`reconcile resolve` and a rebuilt batch check a batch again so). Earlier batches count as
+        they stand: a month run again on the same inputs records the same days, so a later month
+        still sees what its run saw; one run on other inputs changes the later month's run id.
         """
         signed = invoices.c.signed_off_at.is_not(None).label("signed_off")
         state = {
@@ -237,8 +239,6 @@ class Ledger:
             kept = [table.c.batch != exclude_batch]
             if before is not None:
                 kept.append(table.c.batch < before)
-            if as_of is not None:
-                kept.append(table.c.batch.in_(select(batches.c.batch).where(batches.c.recorded_at < as_of)))
             return kept
 
         with self.transaction() as conn:
