@@ -53,11 +53,14 @@ class _Table:
         for col, h in enumerate(headers):
             write_value(self.ws, 0, col, h, formats["head"])
         self.row = 1
+        self.wrapped: set[int] = set()  # columns of long text, wrapped inside the cell instead of spilling over
 
     def add(self, values: list, bold: bool = False) -> None:
         for col, v in enumerate(values):
             is_euro = isinstance(v, float)
             fmt = self.formats["euro_bold" if bold else "euro"] if is_euro else self.formats["bold" if bold else "plain"]
+            if col in self.wrapped and isinstance(v, str) and not bold:
+                fmt = self.formats["wrap"]
             write_value(self.ws, self.row, col, v, fmt)
             self.widths[col] = max(self.widths[col], len(v) if isinstance(v, str) else 12)
         self.row += 1
@@ -109,6 +112,7 @@ def write_approval(result: BatchResult, out: Path, lang: str) -> Path:
     formats = {
         "head": wb.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1}),
         "plain": wb.add_format({}),
+        "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
         "bold": wb.add_format({"bold": True}),
         "euro": wb.add_format({"num_format": EURO_FORMAT}),
         "euro_bold": wb.add_format({"num_format": EURO_FORMAT, "bold": True}),
@@ -119,6 +123,7 @@ def write_approval(result: BatchResult, out: Path, lang: str) -> Path:
                                           L("billing_month"), L("source_file"), *money_heads, L("status"),
                                           L("findings"), L("why"), L("signed_off_by"), L("signed_off_at")], formats)
     signed = sign_offs(result)
+    invoices.wrapped.add(len(invoices.widths) - 3)  # the deciding findings
     total = Money()
     per_provider: dict[str, Money] = defaultdict(Money)
     count: Counter[str] = Counter()
@@ -133,6 +138,8 @@ def write_approval(result: BatchResult, out: Path, lang: str) -> Path:
                       *_eur(money), messages.status(inv.status, lang), len(inv.findings), why(inv, lang),
                       *signed.get((inv.provider_id, inv.invoice_no), ("", ""))])
     invoices.add([L("total"), "", "", "", "", "", *_eur(total), "", len(result.findings), "", "", ""], bold=True)
+    why_col = len(invoices.widths) - 3  # the deciding findings: readable in the cell, not widening the page
+    invoices.widths[why_col] = min(invoices.widths[why_col], 38)
     invoices.finish()
 
     providers = _Table(wb, L("providers"), [L("provider_id"), L("provider"), L("invoices"), *money_heads], formats)
