@@ -370,8 +370,8 @@ def history_scope(invoices: list[Invoice], registers: Registers) -> ledger_mod.S
     return ledger_mod.Scope.of(list(parts.values()), providers, numbers)
 
 
-def _history(where: str, scope: ledger_mod.Scope) -> History:
-    """What the ledger holds within `scope`, every batch, read-only; empty when there is no ledger yet."""
+def _history(where: str, scope: ledger_mod.Scope | None = None) -> History:
+    """What the ledger holds within `scope` (None: all of it), every batch, read-only; empty when there is no ledger yet."""
     if not ledger_mod.exists(where):
         return History.empty()
     with ledger_mod.open_ledger(where, readonly=True) as book:

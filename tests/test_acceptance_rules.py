@@ -276,7 +276,9 @@ def three_batches(tmp_path_factory) -> dict:
     runs["2026-12"] = run_batch(base, "2026-12")
     result["approvals"]["2026-12"] = approvals(base, "2026-12")
     result["findings"]["2026-12"] = findings(base, "2026-12")
-    result["rerun"] = run_batch(base, "2026-11")
+    result["rebuild"] = run_batch(base, "2026-11")  # inputs as they were: the outbox is rebuilt
+    shutil.copy(base / "inbox" / "2026-11" / "A-1.xlsx", base / "inbox" / "2026-11" / "A-1 again.xlsx")
+    result["rerun"] = run_batch(base, "2026-11")  # an input added: refused
     return result
 
 
@@ -284,8 +286,10 @@ def three_batches(tmp_path_factory) -> dict:
 def test_runs_exit_zero_and_rerun_after_approval_is_refused(three_batches):
     assert {b: p.returncode for b, p in three_batches["runs"].items()} == {"2026-10": 0, "2026-11": 0, "2026-12": 0}
     assert three_batches["approve"].returncode == 0
+    assert three_batches["rebuild"].returncode == 0, three_batches["rebuild"].stderr
     assert three_batches["rerun"].returncode == 3
     assert "A-1" in three_batches["rerun"].stderr and "Traceback" not in three_batches["rerun"].stderr
+    assert "added: 2026-11/A-1 again.xlsx" in three_batches["rerun"].stderr
     assert three_batches["check"].returncode == 1
 
 

@@ -144,8 +144,11 @@ def test_approve(inbox, tmp_path):
     with lock.hold(ledger_mod.lock_path(str(outbox / "ledger.sqlite")), "reconcile run", "the ledger"):
         assert invoke(*base, "--invoice", "7", "--provider", P2).exit_code == 4
     assert invoke(*base, "--invoice", "7", "--provider", P1).stdout.count("already signed off") == 1
-    # The batch is final now: running it again is refused and changes nothing.
+    # The batch is final now: run again it is only rebuilt, and on changed inputs refused; the ledger stays.
     before = dump(outbox / "ledger.sqlite")
+    r = run(inbox, outbox, "--batch", "2026-11")
+    assert r.exit_code == 0 and "its outbox was rebuilt" in r.stdout
+    write_bill(inbox / "2026-11" / "kolme.xlsx", P2, "9", D(2026, 11, 1), "D-2", wb.HETU[2], [3])
     r = run(inbox, outbox, "--batch", "2026-11")
     assert r.exit_code == 3 and "already signed off" in r.stderr
     assert dump(outbox / "ledger.sqlite") == before

@@ -266,7 +266,7 @@ def test_finance_approval(batch, cfg, tmp_path):
     assert prov[A] == (263.6, 163.6, 50.0, 50.0) and prov["Yhteensä"] == (577.2, 227.2, 100.0, 250.0)
     held = list(book["Pidätetyt päivät"].iter_rows(min_row=2, values_only=True))
     assert [r[:2] + r[2:9] for r in held] == [(A, "Testi Oy", "2026-001", "D-2", "Asiakas Kaksi",
-                                               dt.datetime(2026, 11, 4), "F3", "R216", rules.get("R216").heading("fi"))]
+                                               dt.datetime(2026, 11, 4), "Läsnäolo!F3", "R216", rules.get("R216").heading("fi"))]
     assert held[0][9:] == (50.0, 0.0, 0.0, 0.0, 50.0, None, None, None, None, None)  # the row's 50.00 held, unanswered
     with zipfile.ZipFile(out / "finance" / "approval.xlsx") as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
