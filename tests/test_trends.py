@@ -331,12 +331,13 @@ def test_held_days_resolved_by_finance_count_as_paid_or_rejected(city, tmp_path)
     ledger = str(tmp_path / "ledger.sqlite")
     run_all(city, out, ledger)
     with sqlite3.connect(ledger) as conn:
-        conn.execute("CREATE TABLE resolutions (batch TEXT, provider_id TEXT, invoice_no TEXT, decision_id TEXT, "
-                     "date TEXT, resolution TEXT)")
-        conn.executemany("INSERT INTO resolutions VALUES (?, ?, ?, ?, ?, ?)", [
-            ("2026-02", P1, "P1-02", "D1", "2026-02-03", "pay"),      # A's 3rd paid at P1
-            ("2026-02", P2, "P2-02", "D7", "2026-02-03", "reject"),   # and rejected at P2
-        ])
+        conn.executemany(
+            "INSERT INTO resolutions (batch, provider_id, invoice_no, decision_id, hetu, date, rule, resolution, "
+            "amount_cents, resolved_by, resolved_at, reason) VALUES (?, ?, ?, ?, '', ?, 'R216', ?, 0, 'maija', ?, ?)", [
+                ("2026-02", P1, "P1-02", "D1", "2026-02-03", "pay", "2026-03-01T00:00:01Z", ""),  # A's 3rd paid at P1
+                ("2026-02", P2, "P2-02", "D7", "2026-02-03", "reject", "2026-03-01T00:00:02Z", "x"),  # rejected at P2
+                ("2026-02", P2, "P2-02", "D7", "2026-02-04", "void", "2026-03-01T00:00:03Z", "x"),  # void moves nothing
+            ])
     report(city, out, ledger, "2026-02", "2026-02")
     _, values = read_csv(out / "reports" / "2026-02_2026-02" / "trends.csv")
     assert [values[("2026-02", "", m)] for m in ("days_paid", "days_held", "days_rejected")] == ["12", "<5", "<5"]
