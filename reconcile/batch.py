@@ -285,7 +285,7 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
             if not result.rebuilt:  # a rebuilt batch leaves the ledger as it was
                 book.record_batch(batch, result.run_id, result.invoices, outputs_sha256=sha256_file(ready / MANIFEST),
                                   started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
-                                  trend_rows=report_rows.batch_rows(result.invoices, registers, ledger_mod.processed),
+                                  trend_rows=report_rows.batch_rows(results, registers, ledger_mod.processed),  # before answers
                                   resolutions=resolutions)
         except BaseException:  # nothing committed: the previous outbox and ledger stand
             shutil.rmtree(staging, ignore_errors=True)

@@ -542,18 +542,13 @@ class Ledger:
                 _replace_resolutions(conn, batch, resolutions)
 
     def record_finance(self, batch: str, results: list[InvoiceResult], answers: list[dict], outputs_sha256: str,
-                       sign_off: tuple[str, str, str, str] | None = None, payment: dict | None = None,
-                       trend_rows: pl.DataFrame | None = None) -> None:
+                       sign_off: tuple[str, str, str, str] | None = None, payment: dict | None = None) -> None:
         """Finance's step on a batch already run, in one transaction: its answers (the
         batch's whole list), the invoices' totals and statuses after them, the outbox they
-        belong to, a sign-off (provider_id, invoice_no, who, when) with its payment row, and
-        the batch's trend rows after the answers (when the run recorded any)."""
+        belong to, and a sign-off (provider_id, invoice_no, who, when) with its payment row.
+        The trend rows stay as the run recorded them: the report moves answered days itself."""
         with self.transaction() as conn:
             _replace_resolutions(conn, batch, answers)
-            if trend_rows is not None and conn.execute(
-                    select(trend_batches.c.batch).where(trend_batches.c.batch == batch)).first():
-                conn.execute(delete(schema.trend_rows).where(schema.trend_rows.c.batch == batch))
-                self.insert_many(conn, schema.trend_rows, trend_rows.with_columns(batch=pl.lit(batch)).to_dicts())
             for res in results:
                 if not processed(res):
                     continue

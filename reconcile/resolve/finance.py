@@ -201,13 +201,6 @@ def publish(result: BatchResult, outbox: Path, config: Config, commit: Callable[
                        f"{e.strerror or e}.", "Fix the outbox folder and try again; the next command finishes the swap.") from None
 
 
-def _trend_rows(result: BatchResult) -> pl.DataFrame:
-    """The batch's rows for the trends report, after the answers (as a run records them)."""
-    from reconcile.report import rows as report_rows
-
-    return report_rows.batch_rows(result.invoices, result.registers, ledger_mod.processed)
-
-
 def _check_batch_name(batch: str) -> None:
     if not batch_mod.BATCH_RE.match(batch or ""):
         raise UsageError(f"--batch {batch!r} is not a month like 2026-11.")
@@ -258,7 +251,7 @@ def resolve_batch(inbox: Path, outbox: Path, config: Config, batch: str, file: P
         result, resolutions = settle(result, existing + new)
         result = _with_finance(result, book, resolutions)
         publish(result, outbox, config,
-                lambda sha: book.record_finance(batch, result.invoices, resolutions, sha, trend_rows=_trend_rows(result)))
+                lambda sha: book.record_finance(batch, result.invoices, resolutions, sha))
         return Resolved(batch, taken, refused, repeats, result, folder)
 
 
@@ -305,7 +298,7 @@ def approve_invoice(inbox: Path, outbox: Path, config: Config, batch: str, invoi
         result.payments = [*result.payments, payment]
         publish(result, outbox, config, lambda sha: book.record_finance(
             batch, result.invoices, resolutions, sha, sign_off=(provider, invoice_no, who, stamp) if at is None else None,
-            payment=payment, trend_rows=_trend_rows(result)))
+            payment=payment))
         if at is None:
             return Approved(batch, provider, invoice_no, inv.status, who, stamp, already=False, payment=payment)
         return Approved(batch, provider, invoice_no, inv.status, by, at, already=True, payment=payment)
