@@ -132,11 +132,20 @@ def refuse_changed(batch: str, signed: list[tuple[str, str]], previous: tuple[st
     )
 
 
-def _replaces(previous: tuple[str, str] | None, before: list[dict], result: BatchResult) -> dict | None:
+def _replaces(previous: tuple[str, str] | None, before: list[dict], result: BatchResult, outbox: Path) -> dict | None:
     """What a run that replaces the batch's earlier record of other inputs changes: previous run id,
-    invoices added and removed (recorded ones: those not rejected as a whole), euro totals before and after."""
-    if previous is None or previous[0] == result.run_id:
+    invoices added and removed (recorded ones: those not rejected as a whole), euro totals before and after.
+
+    A run of the same inputs as the record keeps what the outbox's manifest said of that record, so
+    running it again (or finishing a run killed after its ledger commit) gives the same manifest."""
+    if previous is None:
         return None
+    if previous[0] == result.run_id:
+        try:
+            earlier = json.loads((outbox / result.batch / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return earlier.get("replaces") if earlier.get("run_id") == result.run_id else None
     now = [inv for inv in result.invoices if ledger_mod.processed(inv)]
     keys_before = {f"{r['provider_id']}/{r['invoice_no']}" for r in before}
     keys_now = {f"{inv.provider_id}/{inv.invoice_no}" for inv in now}
@@ -261,7 +270,8 @@ def run_batch(inbox: Path, outbox: Path, config: Config, batch: str | None = Non
             refuse_changed(batch, signed, previous, result, outbox)
             result.rebuilt = True
         else:
-            result.replaces = _replaces(previous, before, result)
+            result.replaces = _replaces(previous, before, result, outbox)
+            result.replaced_now = previous is not None and previous[0] != result.run_id
         from reconcile.resolve import finance  # finance's earlier answers: kept, re-priced or voided
 
         result, resolutions = finance.for_run(result, book)

@@ -141,7 +141,7 @@ def run(inbox: Path, outbox: Path, config_dir: Path, batch: str | None, ledger: 
     if result.rebuilt:
         click.echo(f"Batch {result.batch} has signed-off invoices and its inputs are unchanged: its outbox was "
                    "rebuilt, the ledger is unchanged.")
-    if result.replaces:
+    if result.replaced_now and result.replaces:
         r = result.replaces
         click.echo(f"This run replaces run {r['previous_run_id']} of batch {result.batch}: "
                    f"{len(r['invoices_added'])} invoice(s) added, {len(r['invoices_removed'])} removed; "

@@ -263,6 +263,7 @@ class BatchResult:
     # A run that replaced the batch's earlier record of other inputs: the previous run id, invoices
     # added and removed, totals before and after (manifest and terminal); None otherwise.
     replaces: dict | None = None
+    replaced_now: bool = False  # this run itself replaced the record of other inputs (the terminal says so)
     rebuilt: bool = False  # a signed-off batch run again on unchanged inputs: outbox rebuilt, ledger untouched
     earlier_held: list[dict] = field(default_factory=list)
 

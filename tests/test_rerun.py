@@ -138,6 +138,9 @@ def test_a_run_replacing_other_inputs_says_what_it_replaced(tmp_path, ledger_url
     now = json.loads((outbox / "2026-11" / "audit" / "manifest.json").read_text(encoding="utf-8"))["run_id"]
     log = rows(ledger_url, "SELECT run_id, replaced_run_id FROM runs WHERE batch = '2026-11' ORDER BY finished_at")
     assert log == [(first, None), (now, first)]  # the ledger's log of runs keeps the run each replaced
+    again = run(inbox, outbox, ledger_url, "2026-11")  # the same inputs once more: the same manifest
+    assert again.exit_code == 0 and "replaces run" not in again.stdout
+    assert json.loads((outbox / "2026-11" / "audit" / "manifest.json").read_text(encoding="utf-8"))["replaces"] == replaces
 
 
 def test_an_earlier_month_run_again_leaves_a_signed_off_month_rebuildable_and_approvable(tmp_path, ledger_url):
