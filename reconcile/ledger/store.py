@@ -574,26 +574,8 @@ class Ledger:
 
     def approve(self, batch: str, invoice_no: str, provider_id: str | None, who: str) -> SignOff:
         """Record finance's sign-off of one invoice of a batch (who, when). A repeat keeps the first."""
-        query = (select(invoices.c.provider_id, invoices.c.status, invoices.c.signed_off_by, invoices.c.signed_off_at)
-                 .where(invoices.c.batch == batch, invoices.c.invoice_no == invoice_no)
-                 .order_by(invoices.c.provider_id))
-        if provider_id:
-            query = query.where(invoices.c.provider_id == provider_id)
-        with self.transaction() as conn:
-            rows = conn.execute(query).all()
-            if not rows:
-                whose = f" of provider {provider_id}" if provider_id else ""
-                raise LedgerError(
-                    f"Invoice {invoice_no}{whose} is not recorded in batch {batch} of the ledger {self.where}.",
-                    "Check the batch and the invoice number in finance/approval.csv; invoices rejected as a whole are not recorded.",
-                )
-            if len(rows) > 1:
-                raise UsageError(
-                    f"Invoice number {invoice_no} of batch {batch} belongs to several providers: "
-                    f"{', '.join(r[0] for r in rows)}.",
-                    "Name one with --provider Y-TUNNUS.",
-                )
-            provider, status, by, at = rows[0]
+        with self.transaction() as conn:  # invoice_record's read joins this transaction
+            provider, status, by, at = self.invoice_record(batch, invoice_no, provider_id)
             if at is not None:
                 return SignOff(batch, provider, invoice_no, status, by, at, already=True)
             at = _now()
